@@ -1,0 +1,5 @@
+"""``python -m curvedoc``."""
+
+from curvedoc.cli import main
+
+raise SystemExit(main())
