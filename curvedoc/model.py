@@ -151,6 +151,13 @@ class CurveSummary(_Frozen):
     best: float | None
     best_x: float | None
     final: float | None
+    sketch: list[float | None] = Field(
+        default_factory=list,
+        description=(
+            "The curve resampled to a few evenly spaced buckets over [x_start, x_end] (bucket means"
+            " of the finite values; null where a bucket has none), for sparklines and thumbnails."
+        ),
+    )
 
 
 class Skip(_Frozen):
