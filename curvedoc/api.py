@@ -1,0 +1,95 @@
+"""The Python API: ``diagnose()`` and ``load()``.
+
+>>> from curvedoc import diagnose
+>>> report = diagnose(history.history)          # a Keras History dict
+>>> report = diagnose("runs/exp1/metrics.csv")  # any supported log file
+>>> report.findings[0].rule
+'overfitting'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from curvedoc import engine
+from curvedoc._version import __version__
+from curvedoc.errors import CurvedocError
+from curvedoc.model import History, Report
+from curvedoc.packs import Settings, resolve_settings
+
+
+def load(
+    source: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+) -> History:
+    """Read a training log (a path, or an in-memory object) into a :class:`History`.
+
+    ``source`` may be a file or run-folder path, a dict of lists (Keras ``history.history``), an
+    object with a ``.history`` dict (a Keras ``History``), a list of dicts (Hugging Face
+    ``log_history``), a pandas DataFrame, or a :class:`History`. ``columns`` maps a column name to
+    a role (``train_loss``, ``val_loss``, ``train_metric``, ``val_metric``, ``lr``, ``grad_norm``,
+    ``other``, ``ignore``); ``directions`` maps a column to ``min`` or ``max``.
+    Raises :class:`~curvedoc.errors.InputError` when the input cannot be read.
+    """
+    from curvedoc import readers
+
+    if isinstance(source, (str, os.PathLike)):
+        return readers.read_path(source, columns=columns, directions=directions)
+    return readers.from_object(source, columns=columns, directions=directions)
+
+
+def diagnose(
+    source: Any,
+    *,
+    rules: str | Path | None = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+    config: str | Path | None = None,
+) -> Report:
+    """Diagnose a training log and return a :class:`Report`.
+
+    ``rules`` is a rule pack (a built-in name or a TOML path); ``select``/``ignore`` take rule
+    names or codes; ``params`` sets parameters as ``{"overfitting.min_rise": 0.1}`` (also
+    ``"rule.severity"``/``"rule.enabled"``). Project config (``[tool.curvedoc]``) is read only
+    when ``config`` is given (``"auto"`` searches upward from the working directory), so a
+    notebook gets the same answer wherever it runs. Raises
+    :class:`~curvedoc.errors.CurvedocError` on bad input or configuration.
+    """
+    settings = resolve_settings(
+        rules=rules,
+        select=select,
+        ignore=ignore,
+        set_params=dict(params or {}),
+        columns=columns,
+        directions=directions,
+        config=config,
+    )
+    history = load(source, columns=settings.columns, directions=settings.directions)
+    return engine.run(history, settings)
+
+
+def diagnose_history(history: History, settings: Settings) -> Report:
+    """Run the engine on an already loaded history."""
+    return engine.run(history, settings)
+
+
+def diagnose_path(path: str | os.PathLike[str], settings: Settings) -> Report:
+    """Diagnose one path; an unreadable input becomes a report with ``error`` set (never raises
+    for bad input), so a command over many files reports every one of them."""
+    try:
+        history = load(path, columns=settings.columns, directions=settings.directions)
+    except CurvedocError as exc:
+        return error_report(str(path), str(exc))
+    return engine.run(history, settings)
+
+
+def error_report(source: str, message: str) -> Report:
+    return Report(curvedoc_version=__version__, source=source, error=message)

@@ -1,0 +1,183 @@
+"""Per-run cache of the derived series every detector shares.
+
+Detectors ask the context, not the raw history, for "the finite part of this curve", "its
+smoothed version", "the learning rate at step x", "where the schedule decayed": computed once per
+run, whichever detector asks first. This is also where schedule awareness lives, so every rule
+agrees on what a warmup or a step decay looks like.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from curvedoc import signal
+from curvedoc.model import Curve, FloatArray, History
+
+_SPLIT_TOKENS = re.compile(
+    r"(^|[_/\-. ])(train|training|val|valid|validation|eval|evaluation|test|dev)(?=$|[_/\-. ])",
+    re.IGNORECASE,
+)
+_FORK_SUFFIX = re.compile(r"[_/](epoch|step)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Series:
+    """The finite points of a curve, with their smoothed version (same length)."""
+
+    x: FloatArray
+    y: FloatArray
+    smooth: FloatArray
+    window: int
+
+    @property
+    def n(self) -> int:
+        return int(self.y.size)
+
+
+def stem(name: str) -> str:
+    """A curve name without its split words, to pair ``loss``/``val_loss``, ``train/box_loss``/
+    ``val/box_loss``, ``reg_loss``/``reg_val_loss`` and ``train_loss_epoch``/``val_loss``."""
+    s = _FORK_SUFFIX.sub("", name.strip())
+    s = _SPLIT_TOKENS.sub(r"\1", s)
+    s = re.sub(r"[_/\-. ]+", "_", s).strip("_").lower()
+    return s or "loss"
+
+
+class Context:
+    """Derived data for one :class:`History`; cheap to build, lazy to fill."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self.meta: dict[str, Any] = dict(history.meta)
+        self._series: dict[str, Series] = {}
+
+    # -- curves ------------------------------------------------------------------------------
+    def curves(self, *roles: str) -> tuple[Curve, ...]:
+        return tuple(c for c in self.history.curves if c.role in roles)
+
+    def series(self, curve: Curve) -> Series:
+        """Finite points of ``curve`` and their rolling-median smoothing (cached)."""
+        cached = self._series.get(curve.name)
+        if cached is not None:
+            return cached
+        mask = np.isfinite(curve.y)
+        x = curve.x[mask]
+        y = curve.y[mask]
+        window = signal.smoothing_window(int(y.size))
+        s = Series(x=x, y=y, smooth=signal.rolling_median(y, window), window=window)
+        self._series[curve.name] = s
+        return s
+
+    def pairs(self) -> list[tuple[Curve, Curve]]:
+        """(train loss, validation loss) pairs matched by name stem.
+
+        With exactly one of each, they pair whatever their names; otherwise names must agree
+        once the split words are removed (``train/box_loss`` ↔ ``val/box_loss``).
+        """
+        trains = self.curves("train_loss")
+        vals = self.curves("val_loss")
+        if len(trains) == 1 and len(vals) == 1:
+            return [(trains[0], vals[0])]
+        by_stem = {stem(t.name): t for t in trains}
+        out: list[tuple[Curve, Curve]] = []
+        for v in vals:
+            t = by_stem.get(stem(v.name))
+            if t is not None:
+                out.append((t, v))
+        return out
+
+    # -- schedule ----------------------------------------------------------------------------
+    @cached_property
+    def lr_curve(self) -> Curve | None:
+        lrs = self.curves("lr")
+        if not lrs:
+            return None
+        # The first parameter group is the reference (Ultralytics lr/pg0, YOLOv5 x/lr0).
+        return sorted(lrs, key=lambda c: c.name)[0]
+
+    @cached_property
+    def _lr_finite(self) -> tuple[FloatArray, FloatArray] | None:
+        c = self.lr_curve
+        if c is None:
+            return None
+        m = np.isfinite(c.y)
+        if int(m.sum()) == 0:
+            return None
+        return c.x[m], c.y[m]
+
+    def lr_at(self, x: float) -> float | None:
+        """The learning rate in force at ``x`` (the logged curve, else the run's meta)."""
+        lr = self._lr_finite
+        if lr is not None:
+            xs, ys = lr
+            i = int(np.searchsorted(xs, x, side="right")) - 1
+            return float(ys[max(i, 0)])
+        value = self.meta.get("learning_rate")
+        if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
+            return float(value)
+        return None
+
+    @cached_property
+    def lr_drops(self) -> FloatArray:
+        """x positions where the learning rate fell by 30% or more from one log point to the next
+        (a step decay or a ReduceLROnPlateau cut): a loss drop there is the schedule working."""
+        lr = self._lr_finite
+        if lr is None or lr[1].size < 2:
+            return np.empty(0)
+        xs, ys = lr
+        ratio = ys[1:] / np.where(ys[:-1] > 0, ys[:-1], np.nan)
+        return xs[1:][np.nan_to_num(ratio, nan=1.0) <= 0.7]
+
+    @cached_property
+    def lr_rises(self) -> FloatArray:
+        """x positions where the learning rate jumped up by 50% or more outside warmup (warm
+        restarts, cyclic schedules): a loss bump right after one is expected."""
+        lr = self._lr_finite
+        if lr is None or lr[1].size < 2:
+            return np.empty(0)
+        xs, ys = lr
+        ratio = ys[1:] / np.where(ys[:-1] > 0, ys[:-1], np.nan)
+        rises = xs[1:][np.nan_to_num(ratio, nan=1.0) >= 1.5]
+        end = self.warmup_end
+        return rises[rises > end] if end is not None else rises
+
+    @cached_property
+    def warmup_end(self) -> float | None:
+        """Where the learning rate stops rising at the start of the run, if it does.
+
+        Warmup is recognised when the logged LR starts well below its peak and the peak comes in
+        the first half of the run (the Tuning Playbook's warmups are up to ~10% of steps).
+        """
+        lr = self._lr_finite
+        if lr is None or lr[1].size < 3:
+            return None
+        xs, ys = lr
+        peak = int(np.argmax(ys))
+        if peak == 0 or ys[0] > 0.8 * ys[peak]:
+            return None
+        if xs[peak] - xs[0] > 0.5 * (xs[-1] - xs[0]):
+            return None
+        return float(xs[peak])
+
+    def near_lr_change(self, x0: float, x1: float) -> bool:
+        """True when an LR drop or restart happened within [x0, x1]."""
+        for xs in (self.lr_drops, self.lr_rises):
+            if xs.size and bool(np.any((xs >= x0) & (xs <= x1))):
+                return True
+        return False
+
+    # -- run facts ---------------------------------------------------------------------------
+    @cached_property
+    def x_span(self) -> tuple[float, float]:
+        lo, hi = math.inf, -math.inf
+        for c in self.history.curves:
+            if c.x.size:
+                lo = min(lo, float(c.x[0]))
+                hi = max(hi, float(c.x[-1]))
+        return (lo, hi) if lo <= hi else (0.0, 0.0)

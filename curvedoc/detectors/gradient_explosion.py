@@ -1,0 +1,176 @@
+"""CD302 gradient-explosion."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+from pydantic import Field
+
+from curvedoc import signal
+from curvedoc.context import Context
+from curvedoc.detectors.base import Detector, Observation, Params
+from curvedoc.detectors.format import fmt_value, fmt_x
+from curvedoc.model import Curve
+
+
+class GradientExplosion(Detector):
+    """Sharp, transient spikes in the gradient norm or the training loss.
+
+    What it detects:
+        Points that jump far above the curve's own running level and come back down: at least
+        ``min_ratio`` times the rolling median *and* ``z_threshold`` robust standard deviations
+        above it (median/MAD of the residuals, so ordinary mini-batch noise does not count). It
+        uses ``grad_norm`` when the log has it and the training loss otherwise. Spikes during
+        the learning-rate warmup and right after a warm restart are expected and ignored; a
+        spike that never comes back down is a divergence, not a spike.
+
+    Why it matters:
+        Each spike is an update that threw the weights far from where they were: at best it
+        wastes the steps spent recovering, at worst the run never recovers. Spikes are the
+        early warning of a learning rate at the edge of stability or of bad batches.
+
+    Example:
+        ``grad_norm`` runs around 1.2 and jumps to 48 at step 3150 and 96 at step 5210 → 2
+        spikes, up to 80× the running level; the 90th percentile of the norm is 2.1.
+
+    What to try:
+        Clip gradients near the 90th percentile of the logged gradient norm (the Deep Learning
+        Tuning Playbook's rule of thumb); if more than about half the steps would be clipped,
+        lower the learning rate instead. Check the batches at the spike steps for bad data.
+
+    Parameters:
+        z_threshold: robust z-score a point must exceed to be a spike.
+        min_ratio: how many times the running median a point must reach (2× for the loss, as
+            LLM-scale spike detectors use).
+        min_ratio_grad_norm: the same for the gradient norm, which is naturally heavier-tailed.
+        window_fraction: the rolling window as a fraction of the run (at least 5 points).
+        min_points: fewest points needed before looking for spikes at all.
+        recovery_points: a spike must come back under the threshold within this many points.
+    """
+
+    code = "CD302"
+    name = "gradient-explosion"
+    summary = "transient spikes in the gradient norm or training loss"
+    needs = (("train_loss", "grad_norm"),)
+    evidence_keys = (
+        "spikes",
+        "first_spike_x",
+        "max_spike_x",
+        "max_spike_value",
+        "max_ratio",
+        "baseline",
+        "source",
+    )
+    optional_evidence_keys = ("clip_value", "clip_fraction", "learning_rate", "suggested_lr")
+
+    class Params(Params):
+        z_threshold: float = Field(gt=0)
+        min_ratio: float = Field(gt=1)
+        min_ratio_grad_norm: float = Field(gt=1)
+        window_fraction: float = Field(gt=0, le=1)
+        min_points: int = Field(ge=5)
+        recovery_points: int = Field(ge=1)
+
+    def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
+        grads = ctx.curves("grad_norm")
+        curves = grads if grads else ctx.curves("train_loss")
+        for curve in curves:
+            obs = self._curve(ctx, curve, params)
+            if obs is not None:
+                yield obs
+
+    def _curve(self, ctx: Context, curve: Curve, p: Params) -> Observation | None:
+        series = ctx.series(curve)
+        n = series.n
+        if n < p.min_points:
+            return None
+        x, y = series.x, signal.oriented(series.y, curve.direction)
+        positive = bool(np.all(y > 0))
+        # Ratios only mean something for a positive quantity; work in logs then, so the test
+        # is the same whatever the loss's units.
+        z_in = np.log(y) if positive else y
+        w = signal.odd(max(5, int(p.window_fraction * n)))
+        base = signal.rolling_median(z_in, w)
+        resid = z_in - base
+        scale = signal.mad(resid)
+        if scale <= 0:
+            scale = float(np.mean(np.abs(resid - np.median(resid)))) * 1.2533
+        if scale <= 0:
+            return None
+        z = resid / scale
+        is_grad = curve.role == "grad_norm"
+        min_ratio = p.min_ratio_grad_norm if is_grad else p.min_ratio
+        if positive:
+            big = resid >= math.log(min_ratio)
+        else:
+            level = np.abs(signal.rolling_median(y, w))
+            big = (y - signal.rolling_median(y, w)) >= (min_ratio - 1) * np.maximum(level, 1e-300)
+        hot = (z >= p.z_threshold) & big
+        if not np.any(hot):
+            return None
+        warm = ctx.warmup_end
+        events: list[tuple[int, int]] = []
+        for i, j in signal.runs_of_true(hot):
+            if warm is not None and x[i] <= warm:
+                continue
+            lo = float(x[max(i - 2, 0)])
+            if ctx.lr_rises.size and bool(np.any((ctx.lr_rises >= lo) & (ctx.lr_rises <= x[j]))):
+                continue
+            # Transient: the curve must come back near its running level soon after.
+            after = z[j + 1 : j + 1 + p.recovery_points]
+            if after.size == 0 or not bool(np.any(after < p.z_threshold / 2)):
+                continue
+            if j - i + 1 > max(3, p.recovery_points):
+                continue
+            events.append((i, j))
+        if not events:
+            return None
+        peaks = [i + int(np.argmax(resid[i : j + 1])) for i, j in events]
+        ratios = np.exp(resid[peaks]) if positive else y[peaks] / np.abs(base[peaks])
+        top = int(np.argmax(ratios))
+        k = peaks[top]
+        sign = -1.0 if curve.direction == "max" else 1.0
+        baseline = float(np.exp(base[k])) if positive else float(base[k])
+        evidence: dict[str, float | int | str | bool | None] = {
+            "spikes": len(events),
+            "first_spike_x": float(x[peaks[0]]),
+            "max_spike_x": float(x[k]),
+            "max_spike_value": sign * float(y[k]),
+            "max_ratio": round(float(ratios[top]), 3),
+            "baseline": sign * baseline,
+            "source": curve.name,
+        }
+        if is_grad:
+            spike_mask = np.zeros(n, dtype=bool)
+            for i, j in events:
+                spike_mask[i : j + 1] = True
+            clip = signal.percentile(y[~spike_mask], 90)
+            evidence["clip_value"] = float(f"{clip:.2g}")
+            evidence["clip_fraction"] = round(float(np.mean(y > clip)), 3)
+        lr = ctx.lr_at(float(x[peaks[0]]))
+        if lr is not None:
+            evidence["learning_rate"] = lr
+            evidence["suggested_lr"] = float(f"{lr * 0.5:.2g}")
+        unit = curve.x_unit
+        where = ", ".join(f"{fmt_x(x[i])}" for i in peaks[:5])
+        more = f" and {len(peaks) - 5} more" if len(peaks) > 5 else ""
+        noun = "spike" if len(events) == 1 else "spikes"
+        msg = (
+            f"{curve.name} has {len(events)} {noun} at {unit} {where}{more}; the largest reaches "
+            f"{fmt_value(sign * float(y[k]))} at {unit} {fmt_x(x[k])}, "
+            f"{float(ratios[top]):.1f}× its running level of {fmt_value(sign * baseline)}"
+        )
+        if is_grad and "clip_value" in evidence:
+            msg += f"; 90% of steps stay below {fmt_value(float(evidence['clip_value'] or 0))}"
+        confidence = "high" if len(events) >= 3 or float(ratios[top]) >= 2 * min_ratio else "medium"
+        return Observation(
+            curves=(curve.name,),
+            start=float(x[events[0][0]]),
+            end=float(x[events[-1][1]]),
+            x_unit=unit,
+            message=msg,
+            confidence=confidence,
+            evidence=evidence,
+        )

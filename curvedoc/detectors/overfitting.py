@@ -1,0 +1,155 @@
+"""CD201 overfitting."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+from pydantic import Field
+
+from curvedoc import signal
+from curvedoc.context import Context
+from curvedoc.detectors.base import Detector, Observation, Params
+from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
+from curvedoc.model import Curve
+
+
+class Overfitting(Detector):
+    """Validation loss gets worse from its best while training loss keeps improving.
+
+    What it detects:
+        For each pair of training and validation loss curves: the validation loss reached its
+        best at some point, has since risen by a meaningful fraction and stayed up, while the
+        training loss kept falling over the same stretch, so the train/validation gap grew. It
+        reports the best epoch/step of the validation curve and how far it has drifted.
+
+    Why it matters:
+        Past that point the model memorises the training set: every further epoch makes the
+        model you would ship worse, and the last checkpoint is not the best one.
+
+    Example:
+        ``val_loss`` bottoms out at epoch 14 (0.412) and rises 38% by epoch 30 while ``loss``
+        falls from 0.30 to 0.11 → overfitting from epoch 14.
+
+    What to try:
+        Keep the checkpoint of the best epoch (``restore_best_weights=True`` /
+        ``load_best_model_at_end=True``) and stop there with early stopping; then regularise:
+        more weight decay or dropout, data augmentation, more data, or a smaller model.
+
+    Parameters:
+        min_rise: how much the validation loss must have risen above its best, as a fraction of
+            the best value (0.05 = 5%).
+        min_points_after_best: validation points needed after the best before calling it a trend.
+        noise_z: the rise must also exceed this many times the validation curve's own
+            point-to-point noise, so a noisy but flat validation curve is not called overfitting.
+        min_train_improvement: how much the training loss must have kept improving after the
+            validation best, as a fraction of its value there.
+        tail_fraction: the share of post-best validation points whose median is the "current"
+            level.
+    """
+
+    code = "CD201"
+    name = "overfitting"
+    summary = "validation loss rises from its best while training loss keeps falling"
+    needs = (("train_loss",), ("val_loss",))
+    evidence_keys = (
+        "best_x",
+        "best_value",
+        "final_x",
+        "final_value",
+        "rise",
+        "rise_pct",
+        "points_after_best",
+        "train_change_pct",
+        "gap_at_best",
+        "gap_final",
+        "patience",
+    )
+    optional_evidence_keys = ()
+
+    class Params(Params):
+        min_rise: float = Field(gt=0)
+        min_points_after_best: int = Field(ge=1)
+        noise_z: float = Field(ge=0)
+        min_train_improvement: float = Field(ge=0)
+        tail_fraction: float = Field(gt=0, le=1)
+
+    def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
+        for train, val in ctx.pairs():
+            obs = self._pair(ctx, train, val, params)
+            if obs is not None:
+                yield obs
+
+    def _pair(self, ctx: Context, train: Curve, val: Curve, p: Params) -> Observation | None:
+        vs = ctx.series(val)
+        ts = ctx.series(train)
+        if vs.n < 3 or ts.n < 2:
+            return None
+        # Validation is usually evaluated rarely: smooth lightly, only when it is long.
+        v = vs.smooth if vs.n >= 12 else vs.y
+        b = int(np.argmin(v))
+        after = vs.n - 1 - b
+        if after < p.min_points_after_best:
+            return None
+        best = float(v[b])
+        post = vs.y[b + 1 :]
+        k = max(1, int(math.ceil(p.tail_fraction * post.size)))
+        tail = float(np.median(post[-k:]))
+        scale = max(abs(best), signal.tiny(vs.y))
+        rise = (tail - best) / scale
+        if rise < p.min_rise:
+            return None
+        noise = signal.noise_level(vs.y)
+        if tail - best < p.noise_z * noise:
+            return None
+        # The rise must persist: most post-best points sit above the best by half the threshold.
+        above = float(np.mean(post > best + 0.5 * p.min_rise * scale))
+        if above < 0.6:
+            return None
+        # Training must still be improving after the validation best.
+        xb = float(vs.x[b])
+        xe = float(vs.x[-1])
+        if ts.x[0] > xb or ts.x[-1] < xb:
+            return None
+        t_at_best = float(np.interp(xb, ts.x, ts.smooth))
+        t_end = float(np.interp(min(xe, float(ts.x[-1])), ts.x, ts.smooth))
+        t_scale = max(abs(t_at_best), signal.tiny(ts.y))
+        train_change = (t_end - t_at_best) / t_scale
+        if train_change > -p.min_train_improvement:
+            return None
+        gap_best = best - t_at_best
+        gap_end = tail - t_end
+        if gap_end <= gap_best:
+            return None
+        strong = rise >= 3 * p.min_rise and after >= 3
+        few = vs.n < 5
+        confidence = "low" if few else ("high" if strong else "medium")
+        unit = val.x_unit
+        patience = max(2, min(10, int(round(0.1 * vs.n))))
+        msg = (
+            f"{val.name} bottomed out at {unit} {fmt_x(xb)} ({fmt_value(best)}) and is "
+            f"{fmt_pct(rise)} above it by {unit} {fmt_x(xe)} ({fmt_value(tail)}), while "
+            f"{train.name} kept falling ({fmt_pct(-train_change)} lower since then)"
+        )
+        return Observation(
+            curves=(val.name, train.name),
+            start=xb,
+            end=xe,
+            x_unit=unit,
+            message=msg,
+            confidence=confidence,
+            evidence={
+                "best_x": xb,
+                "best_value": best,
+                "final_x": xe,
+                "final_value": tail,
+                "rise": tail - best,
+                "rise_pct": round(rise * 100, 2),
+                "points_after_best": after,
+                "train_change_pct": round(train_change * 100, 2),
+                "gap_at_best": gap_best,
+                "gap_final": gap_end,
+                "patience": patience,
+            },
+        )

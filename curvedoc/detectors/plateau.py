@@ -1,0 +1,164 @@
+"""CD401 plateau."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from pydantic import Field
+
+from curvedoc import signal
+from curvedoc.context import Context
+from curvedoc.detectors.base import Detector, Observation, Params
+from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
+from curvedoc.model import Curve
+
+
+class Plateau(Detector):
+    """Learning stalled for a long stretch at a level that was not the end of the road.
+
+    What it detects:
+        A stretch of at least ``min_fraction`` of the run where the (smoothed) loss stays inside
+        a narrow band — ``flat_tol`` of everything the run learned — and after which it improves
+        again by a meaningful amount. A flat stretch that *ends* the run is convergence (or
+        underfitting), not a plateau; a flat stretch that ends at a learning-rate drop, or
+        with a single step-like drop where no learning rate is logged, is a step-decay schedule
+        doing its job; a flat start during the LR warmup is expected. None of those are reported.
+
+    Why it matters:
+        The steps spent on the plateau bought nothing: on a long run that is a large share of
+        the compute. A stall that the run escaped on its own usually means the learning rate
+        was too low for that phase, a poor initialisation, or a saddle that a different
+        schedule would cross faster.
+
+    Example:
+        ``loss`` drops to 234 by epoch 1, stays within 233–235 until epoch 4, then falls to 171
+        by epoch 24 → plateau over epochs 1–4 (20% of the run).
+
+    What to try:
+        Cut the stall short: a higher learning rate or a warmup-then-cosine schedule for that
+        phase, ReduceLROnPlateau with a patience shorter than the stall, or a better
+        initialisation / normalisation if the stall is at the start.
+
+    Parameters:
+        min_fraction: shortest stall worth reporting, as a fraction of the run's x range.
+        min_points: fewest logged points in the stall.
+        flat_tol: the band the stall stays within, as a fraction of the total improvement.
+        min_escape: how much the curve must improve after the stall, as a fraction of the total
+            improvement, for the stall not to be the end of the road.
+        max_bins: long runs are reduced to this many bins before the search (keeps it O(n)).
+    """
+
+    code = "CD401"
+    name = "plateau"
+    summary = "learning stalled for a long stretch, then improved again"
+    needs = (("train_loss", "val_loss"),)
+    evidence_keys = (
+        "start_x",
+        "end_x",
+        "level",
+        "length",
+        "length_pct",
+        "escape_pct",
+        "patience",
+    )
+    optional_evidence_keys = ("learning_rate",)
+
+    class Params(Params):
+        min_fraction: float = Field(gt=0, le=1)
+        min_points: int = Field(ge=2)
+        flat_tol: float = Field(gt=0, le=1)
+        min_escape: float = Field(gt=0, le=1)
+        max_bins: int = Field(ge=20)
+
+    def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
+        curves = ctx.curves("train_loss") or ctx.curves("val_loss")
+        for curve in curves:
+            obs = self._curve(ctx, curve, params)
+            if obs is not None:
+                yield obs
+
+    def _curve(self, ctx: Context, curve: Curve, p: Params) -> Observation | None:
+        series = ctx.series(curve)
+        if series.n < max(6, p.min_points + 2):
+            return None
+        sign = -1.0 if curve.direction == "max" else 1.0
+        x_raw = series.x
+        xs, s = signal.bin_reduce(x_raw, sign * series.smooth, p.max_bins)
+        m = int(s.size)
+        start = float(np.median(s[: min(3, m)]))
+        best = float(np.min(s))
+        learned = start - best
+        if learned <= signal.tiny(s) * 1e3:
+            return None
+        band = p.flat_tol * learned
+        span = float(xs[-1] - xs[0])
+        if span <= 0:
+            return None
+        candidates: list[tuple[float, int, int]] = []
+        for i in range(m - 2):
+            tail = s[i:]
+            rng = np.maximum.accumulate(tail) - np.minimum.accumulate(tail)
+            over = np.flatnonzero(rng > band)
+            j = i + (int(over[0]) - 1 if over.size else m - 1 - i)
+            if j >= m - 2 or j <= i:
+                continue  # reaches the end: convergence, not a plateau
+            length = float(xs[j] - xs[i])
+            if length < p.min_fraction * span:
+                continue
+            candidates.append((length, i, j))
+        candidates.sort(reverse=True)
+        warm = ctx.warmup_end
+        for length, i, j in candidates:
+            x0, x1 = float(xs[i]), float(xs[j])
+            npts = int(np.count_nonzero((x_raw >= x0) & (x_raw <= x1)))
+            if npts < p.min_points:
+                continue
+            if warm is not None and x1 <= warm:
+                continue
+            level = float(np.median(s[i : j + 1]))
+            after = s[j + 1 :]
+            escape = level - float(np.min(after))
+            if escape < p.min_escape * learned:
+                continue
+            x_next = float(xs[min(j + 2, m - 1)])
+            if ctx.near_lr_change(x0 + 0.8 * (x1 - x0), x_next):
+                continue
+            if ctx.lr_curve is None:
+                # No logged LR: a single step-like drop right after the stall looks like a step
+                # decay we cannot see; a gradual escape does not.
+                first_drop = level - float(np.min(after[: min(2, after.size)]))
+                if first_drop >= 0.6 * escape and after.size > 3:
+                    continue
+            unit = curve.x_unit
+            frac = length / span
+            lo, hi = float(np.min(s[i : j + 1])), float(np.max(s[i : j + 1]))
+            evidence: dict[str, float | int | str | bool | None] = {
+                "start_x": x0,
+                "end_x": x1,
+                "level": sign * level,
+                "length": length,
+                "length_pct": round(frac * 100, 1),
+                "escape_pct": round(escape / learned * 100, 1),
+                "patience": max(2, int(npts // 2)),
+            }
+            lr = ctx.lr_at(x0)
+            if lr is not None:
+                evidence["learning_rate"] = lr
+            lo_v, hi_v = (sign * lo, sign * hi) if sign > 0 else (sign * hi, sign * lo)
+            msg = (
+                f"{curve.name} stalled between {fmt_value(lo_v)} and {fmt_value(hi_v)} from {unit} "
+                f"{fmt_x(x0)} to {fmt_x(x1)} ({fmt_pct(frac)} of the run), then improved again "
+                f"by {fmt_pct(escape / learned)} of its total improvement"
+            )
+            strong = frac >= 2 * p.min_fraction and escape >= 2 * p.min_escape * learned
+            return Observation(
+                curves=(curve.name,),
+                start=x0,
+                end=x1,
+                x_unit=unit,
+                message=msg,
+                confidence="high" if strong else "medium",
+                evidence=evidence,
+            )
+        return None

@@ -1,0 +1,150 @@
+"""Numeric helpers shared by the detectors.
+
+Everything here is scale-free and vectorised: thresholds elsewhere are ratios and robust z-scores,
+so these helpers return medians, MADs, ranks and slopes rather than anything in loss units. Long
+series (10^6 points and more) are reduced to at most a few hundred bins before any O(n^2) test
+(Theil–Sen, Mann–Kendall, plateau search) so every detector stays O(n log n).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from curvedoc.model import FloatArray
+
+MAD_TO_SD = 1.4826
+
+
+def odd(n: int) -> int:
+    """The odd integer at or above ``n`` (and at least 1): median windows must be centred."""
+    n = max(1, int(n))
+    return n if n % 2 == 1 else n + 1
+
+
+def smoothing_window(n: int) -> int:
+    """A rolling-median window that suits a series of ``n`` points.
+
+    Epoch-level logs (tens of points) are nearly noise-free per point, so they get a window of 1–3;
+    step-level logs (thousands of noisy mini-batch losses) get about 2% of the run, capped so the
+    filter stays cheap and the schedule's shape survives.
+    """
+    if n < 12:
+        return 1
+    if n < 40:
+        return 3
+    return odd(min(max(5, n // 50), 501))
+
+
+def rolling_median(y: FloatArray, window: int) -> FloatArray:
+    """Centred rolling median with edge values repeated (robust to single outliers)."""
+    window = odd(window)
+    if window <= 1 or y.size < 3:
+        return y.astype(np.float64, copy=True)
+    from scipy.ndimage import median_filter
+
+    return np.asarray(median_filter(y, size=min(window, odd(y.size)), mode="nearest"), np.float64)
+
+
+def mad(y: FloatArray) -> float:
+    """Median absolute deviation scaled to a normal standard deviation (0.0 for empty input)."""
+    if y.size == 0:
+        return 0.0
+    med = float(np.median(y))
+    return float(MAD_TO_SD * np.median(np.abs(y - med)))
+
+
+def noise_level(y: FloatArray) -> float:
+    """Point-to-point noise of a series, with any smooth trend removed.
+
+    Second differences cancel a locally linear trend, so a steadily falling loss does not count
+    as noise: sd(diff2) = sqrt(6) * sd(noise) for white noise.
+    """
+    if y.size < 4:
+        return 0.0
+    return mad(np.diff(y, n=2)) / math.sqrt(6.0)
+
+
+def tiny(y: FloatArray) -> float:
+    """A scale-relative epsilon for divisions (never an absolute loss value)."""
+    finite = y[np.isfinite(y)]
+    if finite.size == 0:
+        return 1e-300
+    return max(float(np.max(np.abs(finite))) * 1e-12, 1e-300)
+
+
+def bin_reduce(x: FloatArray, y: FloatArray, max_bins: int) -> tuple[FloatArray, FloatArray]:
+    """Reduce a long series to at most ``max_bins`` bins of equal point count (bin medians).
+
+    Keeps short series as they are. Equal *counts* (not equal x widths) keep sparse regions honest.
+    """
+    n = y.size
+    if n <= max_bins:
+        return x, y
+    edges = np.linspace(0, n, max_bins + 1).astype(np.int64)
+    counts = np.diff(edges)
+    order = np.repeat(np.arange(max_bins), counts)
+    # Medians per bin via sorting within groups: lexsort by (value, bin).
+    idx = np.lexsort((y, order))
+    ys = y[idx]
+    mid_lo = edges[:-1] + (counts - 1) // 2
+    mid_hi = edges[:-1] + counts // 2
+    ym = 0.5 * (ys[mid_lo] + ys[mid_hi])
+    xm = x[edges[:-1] + counts // 2]
+    return xm.astype(np.float64), ym.astype(np.float64)
+
+
+def theil_sen_slope(x: FloatArray, y: FloatArray, max_points: int = 200) -> float:
+    """Median of pairwise slopes: a trend estimate that shrugs off outliers."""
+    if y.size < 2:
+        return 0.0
+    xs, ys = bin_reduce(x, y, max_points)
+    i, j = np.triu_indices(xs.size, k=1)
+    dx = xs[j] - xs[i]
+    ok = dx != 0
+    if not np.any(ok):
+        return 0.0
+    return float(np.median((ys[j] - ys[i])[ok] / dx[ok]))
+
+
+def mann_kendall_z(y: FloatArray, max_points: int = 200) -> float:
+    """Mann–Kendall trend statistic as a z-score (positive = rising), ties ignored.
+
+    Used to ask "is this segment really going up?" without assuming linearity or normal noise.
+    """
+    n0 = y.size
+    if n0 < 3:
+        return 0.0
+    _, ys = bin_reduce(np.arange(n0, dtype=np.float64), y, max_points)
+    n = ys.size
+    i, j = np.triu_indices(n, k=1)
+    s = float(np.sum(np.sign(ys[j] - ys[i])))
+    var = n * (n - 1) * (2 * n + 5) / 18.0
+    if var <= 0:
+        return 0.0
+    if s > 0:
+        return (s - 1) / math.sqrt(var)
+    if s < 0:
+        return (s + 1) / math.sqrt(var)
+    return 0.0
+
+
+def oriented(y: FloatArray, direction: str) -> FloatArray:
+    """Flip a maximised metric so that "lower is better" holds for every series."""
+    return -y if direction == "max" else y
+
+
+def percentile(y: FloatArray, q: float) -> float:
+    return float(np.percentile(y, q)) if y.size else math.nan
+
+
+def runs_of_true(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Inclusive (start, end) index pairs of the runs of True in a boolean mask."""
+    if mask.size == 0:
+        return []
+    m = np.concatenate(([False], mask.astype(bool), [False]))
+    d = np.diff(m.astype(np.int8))
+    starts = np.flatnonzero(d == 1)
+    ends = np.flatnonzero(d == -1) - 1
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
