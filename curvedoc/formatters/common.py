@@ -1,0 +1,153 @@
+"""Wording and arithmetic shared by every human-readable formatter.
+
+The terminal and markdown formatters must say the same thing in the same words (a run that "fails"
+in the terminal must fail in the step summary too), so the verdicts, number formats, spans and the
+one-line totals live here, once. Nothing here knows about rich or markdown syntax.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+from curvedoc.model import SEVERITY_RANK, CurveSummary, Report
+
+#: Accepted values of ``--fail-on``: a severity, or ``never`` (the exit code ignores findings).
+FAIL_ON_CHOICES: tuple[str, ...] = ("error", "warning", "info", "never")
+
+#: Roles drawn as sparklines even when no finding names them: the curves a person looks at first.
+MAIN_ROLES: tuple[str, ...] = ("train_loss", "val_loss", "train_metric", "val_metric")
+
+
+def fails(report: Report, fail_on: str) -> bool:
+    """Whether ``report`` holds a finding at or above ``fail_on`` (``never`` never fails).
+
+    An unreadable input is not "failing" in this sense: the CLI maps it to exit code 2 on its own.
+    """
+    if fail_on == "never":
+        return False
+    threshold = SEVERITY_RANK[fail_on]
+    return any(SEVERITY_RANK[f.severity] >= threshold for f in report.findings)
+
+
+def fmt_num(value: float | None) -> str:
+    """A metric value in at most four significant digits (``0.4123``, ``1.2e+04``, ``nan``)."""
+    if value is None:
+        return "–"
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.4g}"
+
+
+def fmt_x(value: float) -> str:
+    """A position on the x axis: whole numbers without a decimal point (epochs and steps are)."""
+    if math.isfinite(value) and value == int(value):
+        return str(int(value))
+    return fmt_num(value)
+
+
+def plural(unit: str, count: int = 2) -> str:
+    """``epoch`` → ``epochs`` unless ``count`` is one."""
+    return unit if count == 1 or unit.endswith("s") else unit + "s"
+
+
+def fmt_span(start: float, end: float, x_unit: str) -> str:
+    """``epoch 14`` for a point, ``epochs 14–30`` for a stretch."""
+    if start == end:
+        return f"{x_unit} {fmt_x(start)}"
+    return f"{plural(x_unit)} {fmt_x(start)}–{fmt_x(end)}"
+
+
+def x_extent(curves: Sequence[CurveSummary]) -> tuple[str, float, float, int] | None:
+    """The run's dominant x unit, its x range over the curves in that unit, and the longest curve.
+
+    ``None`` when no curve has any x values (an empty log).
+    """
+    with_x = [c for c in curves if c.x_start is not None and c.x_end is not None]
+    if not with_x:
+        return None
+    unit = Counter(c.x_unit for c in with_x).most_common(1)[0][0]
+    same = [c for c in with_x if c.x_unit == unit]
+    start = min(c.x_start for c in same if c.x_start is not None)
+    end = max(c.x_end for c in same if c.x_end is not None)
+    points = max(c.points for c in same)
+    return unit, start, end, points
+
+
+def run_facts(report: Report) -> list[str]:
+    """The header facts of a run: format, number of curves, x range and length."""
+    facts: list[str] = []
+    if report.format:
+        facts.append(report.format)
+    n = len(report.curves)
+    facts.append(f"{n} {plural('curve', n)}")
+    extent = x_extent(report.curves)
+    if extent is not None:
+        unit, start, end, points = extent
+        facts.append(f"{fmt_span(start, end, unit)} ({points} {plural('point', points)})")
+    return facts
+
+
+def clean_message(report: Report) -> str:
+    """The plain statement of a clean run."""
+    n = len(report.curves)
+    return f"No problems found in {n} {plural('curve', n)}"
+
+
+def findings_count(report: Report) -> str:
+    """``2 findings: 1 error, 1 warning``."""
+    by = Counter(f.severity for f in report.findings)
+    n = len(report.findings)
+    parts = [
+        f"{by[s]} {plural(s, by[s])}"
+        for s in sorted(by, key=SEVERITY_RANK.__getitem__, reverse=True)
+    ]
+    return f"{n} {plural('finding', n)}: " + ", ".join(parts)
+
+
+def run_status(report: Report) -> str:
+    """The state of a run: ``unreadable``, ``error``, ``warning``, ``info`` or ``clean``."""
+    if report.error is not None:
+        return "unreadable"
+    return report.worst_severity or "clean"
+
+
+_STATUS_WORDS: tuple[tuple[str, str], ...] = (
+    ("unreadable", "unreadable"),
+    ("error", "with errors"),
+    ("warning", "with warnings"),
+    ("info", "with info only"),
+    ("clean", "clean"),
+)
+
+
+def total_line(reports: Sequence[Report]) -> str:
+    """``3 runs: 1 with errors, 1 with warnings, 1 clean`` (empty groups left out)."""
+    by = Counter(run_status(r) for r in reports)
+    n = len(reports)
+    parts = [f"{by[key]} {words}" for key, words in _STATUS_WORDS if by[key]]
+    return f"{n} {plural('run', n)}: " + ", ".join(parts)
+
+
+def error_line(report: Report) -> str:
+    """The message of an unreadable input, naming the file even if the reader's message did not."""
+    message = report.error or ""
+    if report.source and report.source not in message:
+        message = f"{report.source}: {message}"
+    return message
+
+
+def main_curves(report: Report, limit: int = 8) -> tuple[list[CurveSummary], int]:
+    """The curves worth a picture, in log order, and how many others were left out.
+
+    Losses and metrics come first to mind; any curve a finding names is included too (a gradient
+    norm that exploded must be seen). A log of only unusual columns still gets its first curves.
+    """
+    named = {name for f in report.findings for name in f.curves}
+    chosen = [c for c in report.curves if c.role in MAIN_ROLES or c.name in named]
+    if not chosen:
+        chosen = list(report.curves)
+    return chosen[:limit], len(report.curves) - min(len(chosen), limit)

@@ -1,0 +1,29 @@
+"""The JSON output: the stable machine-readable contract (DESIGN §4).
+
+One input gives one report object; several inputs give a JSON array of report objects in input
+order. The shape is exactly ``Report``'s JSON Schema (``curvedoc schema``). Non-finite floats are
+written as ``null`` (pydantic's default), so the output is always strict RFC 8259 JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import TypeAdapter
+
+from curvedoc.model import Report
+
+_REPORTS = TypeAdapter(list[Report])
+
+
+def render_json(
+    reports: Sequence[Report],
+    *,
+    fail_on: str = "error",
+    color: bool = False,
+    width: int | None = None,
+) -> str:
+    """An object for exactly one report, else an array; ``fail_on`` does not change the data."""
+    if len(reports) == 1:
+        return reports[0].model_dump_json(indent=2) + "\n"
+    return _REPORTS.dump_json(list(reports), indent=2).decode("utf-8") + "\n"

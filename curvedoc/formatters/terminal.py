@@ -1,0 +1,280 @@
+"""The terminal report, drawn with rich.
+
+Everything that comes from a log (metric names, messages, the source path, meta values) goes in as
+:class:`rich.text.Text`, never as a markup string: a column named ``[bold]loss[/]`` is shown as
+written and cannot restyle or break the output. The console is built with markup, emoji and
+highlighting switched off for the same reason.
+
+Color is the caller's decision (``color=``): the CLI applies ``--color``, ``NO_COLOR``,
+``FORCE_COLOR`` and TTY detection; here ``color=False`` means no escape codes at all.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+
+from rich import box
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.padding import Padding
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from curvedoc.formatters.common import (
+    clean_message,
+    error_line,
+    findings_count,
+    fmt_num,
+    fmt_span,
+    fmt_x,
+    main_curves,
+    plural,
+    run_facts,
+    total_line,
+)
+from curvedoc.formatters.sparkline import (
+    MARKS,
+    draw,
+    findings_on,
+    resample,
+    span_marks,
+    wants_log_scale,
+)
+from curvedoc.model import CurveSummary, Report
+
+DEFAULT_WIDTH = 100
+
+SEVERITY_STYLES: dict[str, str] = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+CONFIDENCE_STYLES: dict[str, str] = {"high": "bold", "medium": "", "low": "dim"}
+
+#: At most this many hyperparameters from the log's meta in the header line.
+META_SHOWN = 8
+
+
+def _header(report: Report) -> list[RenderableType]:
+    out: list[RenderableType] = [Rule(Text(report.source, style="bold"), align="left", style="dim")]
+    out.append(Text(" · ".join(run_facts(report)), style="dim"))
+    if report.meta:
+        items = list(report.meta.items())
+        shown = " · ".join(
+            f"{k} {fmt_num(v) if isinstance(v, float) else v}" for k, v in items[:META_SHOWN]
+        )
+        more = f" · +{len(items) - META_SHOWN} more" if len(items) > META_SHOWN else ""
+        out.append(Text(shown + more, style="dim"))
+    return out
+
+
+def _curve_stats(curve: CurveSummary, log_scale: bool) -> Text:
+    stats = Text(f"{fmt_num(curve.first)} → {fmt_num(curve.final)}")
+    if curve.best is not None:
+        where = f" @ {curve.x_unit} {fmt_x(curve.best_x)}" if curve.best_x is not None else ""
+        stats.append(f"  best {fmt_num(curve.best)}{where}", style="dim")
+    if curve.non_finite:
+        stats.append(f"  {curve.non_finite} non-finite", style="red")
+    if log_scale:
+        stats.append("  (log scale)", style="dim")
+    return stats
+
+
+def _marks_text(curve: CurveSummary, report: Report, buckets: int) -> Text | None:
+    marks = span_marks(curve, report.findings, buckets)
+    if not any(marks):
+        return None
+    line = Text()
+    for mark in marks:
+        if mark is None:
+            line.append(" ")
+        else:
+            line.append(MARKS[mark], style=SEVERITY_STYLES[mark])
+    return line
+
+
+class CurvePictures:
+    """A sparkline per main curve with its numbers, and finding spans marked underneath.
+
+    A renderable rather than a fixed table because the sparklines shrink (by merging buckets) to
+    leave room for the numbers when the console is narrow; the marks are computed on the same
+    buckets, so they stay aligned.
+    """
+
+    MIN_SPARK = 16
+    NAME_WIDTH = 28
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.shown, self.left_out = main_curves(report)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        logs = [wants_log_scale(c.sketch) for c in self.shown]
+        stats = [_curve_stats(c, log) for c, log in zip(self.shown, logs, strict=True)]
+        name_w = min(self.NAME_WIDTH, max(len(c.name) for c in self.shown))
+        stats_w = max(t.cell_len for t in stats)
+        longest = max(len(c.sketch) for c in self.shown)
+        room = options.max_width - name_w - stats_w - 4
+        width = min(longest, max(self.MIN_SPARK, room))
+
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True, overflow="ellipsis", max_width=self.NAME_WIDTH)
+        grid.add_column(no_wrap=True)
+        grid.add_column()
+        for curve, log, stat in zip(self.shown, logs, stats, strict=True):
+            spark = draw(resample(curve.sketch, width), log_scale=log)
+            grid.add_row(Text(curve.name, style="bold"), Text(spark.chars, style="blue"), stat)
+            marks = _marks_text(curve, self.report, len(spark.chars))
+            if marks is not None:
+                codes = dict.fromkeys(f.code for f in findings_on(curve, self.report.findings))
+                grid.add_row(Text(""), marks, Text(", ".join(codes), style="dim"))
+        yield grid
+        if self.left_out:
+            n = self.left_out
+            yield Text(f"+{n} more {plural('curve', n)} not pictured", style="dim")
+
+
+class FindingsTable:
+    """The findings as a table, or as stacked entries when the console is too narrow for one.
+
+    The table keeps the short columns at their natural width and lets only the message wrap;
+    when that would leave the message fewer than :attr:`MESSAGE_MIN_WIDTH` columns it would read
+    as a ribbon, so each finding gets a title line and its message underneath instead.
+    """
+
+    MESSAGE_MIN_WIDTH = 32
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+
+    def _short_columns_width(self) -> int:
+        findings = self.report.findings
+        cells = [
+            ["severity", *(f.severity for f in findings)],
+            ["code", *(f.code for f in findings)],
+            ["rule", *(f.rule for f in findings)],
+            ["where", *(fmt_span(f.span.start, f.span.end, f.span.x_unit) for f in findings)],
+            ["confidence"],
+        ]
+        # Each column is followed by one blank of padding and one of separator.
+        return sum(max(len(c) for c in column) + 2 for column in cells)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.max_width - self._short_columns_width() < self.MESSAGE_MIN_WIDTH:
+            yield from self._stacked()
+            return
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            padding=(0, 1, 0, 0),
+            expand=True,
+        )
+        table.add_column("severity", no_wrap=True)
+        table.add_column("code", no_wrap=True)
+        table.add_column("rule", no_wrap=True)
+        table.add_column("where")
+        table.add_column("message", ratio=1, min_width=16)
+        table.add_column("confidence", no_wrap=True)
+        for f in self.report.findings:
+            table.add_row(
+                Text(f.severity, style=SEVERITY_STYLES.get(f.severity, "")),
+                Text(f.code),
+                Text(f.rule),
+                Text(fmt_span(f.span.start, f.span.end, f.span.x_unit)),
+                Text(f.message),
+                Text(f.confidence, style=CONFIDENCE_STYLES.get(f.confidence, "")),
+            )
+        yield table
+
+    def _stacked(self) -> Iterator[RenderableType]:
+        for f in self.report.findings:
+            title = Text(f.severity, style=SEVERITY_STYLES.get(f.severity, ""))
+            title.append(f" {f.code} {f.rule}", style="bold")
+            title.append(f" · {fmt_span(f.span.start, f.span.end, f.span.x_unit)}")
+            title.append(f" · {f.confidence} confidence", style="dim")
+            yield title
+            yield Padding(Text(f.message), (0, 0, 0, 2))
+
+
+def _advice(report: Report) -> RenderableType:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, justify="right")
+    grid.add_column()
+    for i, advice in enumerate(report.advice, start=1):
+        text = Text(advice.text)
+        text.append(f"  ({advice.rule})", style="dim")
+        grid.add_row(Text(f"{i}."), text)
+    return Group(Text("What to try", style="bold"), grid)
+
+
+def _trailer(report: Report) -> list[RenderableType]:
+    out: list[RenderableType] = []
+    for err in report.errors:
+        line = Text(f"rule {err.rule} ({err.code}) crashed and was left out: ", style="red")
+        line.append(err.error)
+        out.append(line)
+    for skip in report.skipped:
+        out.append(Text(f"skipped {skip.rule} ({skip.code}): {skip.reason}", style="dim"))
+    for note in report.notes:
+        out.append(Text(f"note: {note}", style="dim"))
+    return out
+
+
+def render_report(report: Report) -> RenderableType:
+    """The rich renderable of one report (what ``rich.print(report)`` shows)."""
+    if report.error is not None:
+        line = Text("error: ", style="bold red")
+        line.append(error_line(report))
+        return line
+    parts: list[RenderableType] = _header(report)
+    pictures = CurvePictures(report)
+    if pictures.shown:
+        parts += [Text(""), pictures]
+    parts.append(Text(""))
+    if report.findings:
+        parts.append(Text(findings_count(report), style="bold"))
+        parts.append(FindingsTable(report))
+    else:
+        parts.append(Text("✓ " + clean_message(report), style="bold green"))
+    if report.advice:
+        parts += [Text(""), _advice(report)]
+    trailer = _trailer(report)
+    if trailer:
+        parts += [Text(""), *trailer]
+    return Group(*parts)
+
+
+def make_console(file: io.StringIO, *, color: bool, width: int | None) -> Console:
+    """A console that writes what it is told: no markup, emoji, highlighting or env sniffing."""
+    return Console(
+        file=file,
+        width=width or DEFAULT_WIDTH,
+        force_terminal=color,
+        color_system="auto" if color else None,
+        markup=False,
+        emoji=False,
+        highlight=False,
+        legacy_windows=False,
+        force_jupyter=False,
+        force_interactive=False,
+        soft_wrap=False,
+    )
+
+
+def render_terminal(
+    reports: Sequence[Report],
+    *,
+    fail_on: str = "error",
+    color: bool = False,
+    width: int | None = None,
+) -> str:
+    """One block per report and, for several, a one-line total. ``fail_on`` is not shown here."""
+    buf = io.StringIO()
+    console = make_console(buf, color=color, width=width)
+    for i, report in enumerate(reports):
+        if i:
+            console.print()
+        console.print(render_report(report))
+    if len(reports) > 1:
+        console.print()
+        console.print(Text(total_line(reports), style="bold"))
+    # Table cells are padded to the column width; trailing blanks only get in the way of diffs.
+    return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))

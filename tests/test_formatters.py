@@ -1,0 +1,384 @@
+"""Output formatters on hand-built reports: JSON contract, terminal and markdown rendering."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import jsonschema  # type: ignore[import-untyped]
+import pytest
+from rich.console import Console
+
+from curvedoc.formatters import FORMATTERS, render
+from curvedoc.formatters.common import fails, total_line
+from curvedoc.formatters.markdown import md_escape, render_markdown
+from curvedoc.formatters.sparkline import BLOCKS, MARKS, draw, resample, span_marks
+from curvedoc.formatters.terminal import render_report, render_terminal
+from curvedoc.model import (
+    Advice,
+    CurveSummary,
+    DetectorError,
+    Finding,
+    Report,
+    Skip,
+    Span,
+)
+
+ANSI = re.compile(r"\x1b\[")
+N = 48
+
+
+def ramp(a: float, b: float, n: int = N) -> list[float | None]:
+    return [a + (b - a) * i / (n - 1) for i in range(n)]
+
+
+def summary(name: str, role: str, sketch: list[float | None], **kw: object) -> CurveSummary:
+    fields: dict[str, object] = {
+        "name": name,
+        "role": role,
+        "split": "val" if role.startswith("val") else "train",
+        "direction": "min",
+        "x_unit": "epoch",
+        "points": 40,
+        "non_finite": 0,
+        "x_start": 1.0,
+        "x_end": 40.0,
+        "first": sketch[0],
+        "best": min(v for v in sketch if v is not None),
+        "best_x": 10.0,
+        "final": sketch[-1],
+        "sketch": sketch,
+    }
+    fields.update(kw)
+    return CurveSummary.model_validate(fields)
+
+
+def finding(
+    severity: str = "error",
+    start: float = 20.0,
+    end: float = 40.0,
+    curves: tuple[str, ...] = ("val_loss", "loss"),
+    message: str = "val_loss rose 38% from its best at epoch 20 while loss kept falling",
+    code: str = "CD201",
+    rule: str = "overfitting",
+) -> Finding:
+    return Finding(
+        code=code,
+        rule=rule,
+        severity=severity,
+        confidence="high",
+        curves=list(curves),
+        span=Span(start=start, end=end, x_unit="epoch"),
+        message=message,
+        evidence={"best_x": 20, "rise": 0.38, "note": "x", "flag": True, "missing": None},
+    )
+
+
+ADVICE = Advice(
+    text="Stop at epoch 20 or enable early stopping (patience 3).",
+    param="early_stopping",
+    action="enable",
+    rule="overfitting",
+    severity="error",
+)
+
+
+def problem_report(source: str = "runs/exp1/history.json", **kw: object) -> Report:
+    fields: dict[str, object] = {
+        "curvedoc_version": "0.1.0",
+        "source": source,
+        "format": "keras-history",
+        "curves": [
+            summary("loss", "train_loss", ramp(2.0, 0.1)),
+            summary("val_loss", "val_loss", ramp(2.0, 0.5)),
+            summary("lr", "lr", ramp(1e-3, 1e-3)),
+        ],
+        "findings": [finding()],
+        "advice": [ADVICE],
+        "skipped": [Skip(rule="plateau", code="CD401", reason="fewer than 10 points")],
+        "errors": [DetectorError(rule="divergence", code="CD301", error="ValueError: boom")],
+        "notes": ["merged 2 repeated steps"],
+        "meta": {"learning_rate": 0.001, "batch_size": 32},
+    }
+    fields.update(kw)
+    return Report.model_validate(fields)
+
+
+def clean_report(source: str = "runs/clean.csv") -> Report:
+    return Report(
+        curvedoc_version="0.1.0",
+        source=source,
+        format="keras-csv",
+        curves=[
+            summary("loss", "train_loss", ramp(1, 0.2)),
+            summary("val_loss", "val_loss", [0.9]),
+        ],
+    )
+
+
+def unreadable_report(source: str = "runs/broken.csv") -> Report:
+    return Report(curvedoc_version="0.1.0", source=source, error="line 3: not a number: 'abc'")
+
+
+# --- registry -------------------------------------------------------------------------------
+
+
+def test_registry_has_the_documented_formats_and_render_dispatches() -> None:
+    assert {"terminal", "json", "markdown"} <= set(FORMATTERS)
+    for name in FORMATTERS:
+        assert isinstance(render(name, [problem_report()]), str)
+
+
+def test_render_unknown_format_names_the_choices() -> None:
+    with pytest.raises(ValueError, match="terminal"):
+        render("yaml", [clean_report()])
+
+
+def test_fails_respects_the_threshold() -> None:
+    warn = problem_report(findings=[finding(severity="warning")])
+    assert fails(warn, "warning")
+    assert fails(warn, "info")
+    assert not fails(warn, "error")
+    assert not fails(warn, "never")
+    assert not fails(clean_report(), "info")
+
+
+# --- json -----------------------------------------------------------------------------------
+
+
+def test_json_one_report_is_an_object_that_round_trips_and_validates() -> None:
+    report = problem_report()
+    text = render("json", [report])
+    data = json.loads(text)
+    assert isinstance(data, dict)
+    jsonschema.validate(data, Report.model_json_schema())
+    assert Report.model_validate_json(text) == report
+    assert data["findings"][0]["rule"] == "overfitting"
+    assert data["findings"][0]["severity"] == "error"
+
+
+def test_json_several_reports_are_an_array_in_input_order() -> None:
+    reports = [clean_report("a.csv"), unreadable_report("b.csv"), problem_report("c.json")]
+    data = json.loads(render("json", reports))
+    assert isinstance(data, list)
+    assert [d["source"] for d in data] == ["a.csv", "b.csv", "c.json"]
+    schema = Report.model_json_schema()
+    for item in data:
+        jsonschema.validate(item, schema)
+    assert data[1]["error"]
+    assert data[1]["findings"] == []
+    assert [Report.model_validate(d) for d in data] == reports
+
+
+def test_json_writes_non_finite_numbers_as_null_not_invalid_json() -> None:
+    report = problem_report(
+        curves=[summary("loss", "train_loss", [1.0, None, 0.5], final=float("nan"))]
+    )
+    text = render("json", [report])
+    assert "NaN" not in text
+    assert "Infinity" not in text
+    assert json.loads(text)["curves"][0]["final"] is None
+
+
+# --- sparkline ------------------------------------------------------------------------------
+
+
+def test_draw_maps_min_and_max_to_the_lowest_and_highest_block() -> None:
+    spark = draw([0.0, 0.5, 1.0, None])
+    assert spark.chars == BLOCKS[0] + BLOCKS[4] + BLOCKS[-1] + " "
+    assert not spark.log_scale
+    assert draw([3.0, 3.0]).chars == BLOCKS[3] * 2
+    assert draw([None, None]).chars == "  "
+
+
+def test_draw_uses_a_log_scale_for_values_spanning_decades() -> None:
+    spark = draw([1.0, 10.0, 100.0, 1000.0])
+    assert spark.log_scale
+    # Evenly spaced in log10, so the middle values land on the middle blocks, not on the floor.
+    assert spark.chars == BLOCKS[0] + BLOCKS[2] + BLOCKS[5] + BLOCKS[7]
+    assert not draw([-1.0, 1000.0]).log_scale
+
+
+def test_resample_merges_buckets_by_mean() -> None:
+    assert resample([1.0, 3.0, 5.0, None], 2) == [2.0, 5.0]
+    assert resample([1.0, 2.0], 5) == [1.0, 2.0]
+
+
+def test_span_marks_cover_the_buckets_of_the_span() -> None:
+    # x from 0 to 47 over 48 buckets: bucket i holds x == i.
+    curve = summary("val_loss", "val_loss", ramp(1, 2), x_start=0.0, x_end=47.0)
+    marks = span_marks(curve, [finding(start=10, end=19)])
+    assert [i for i, m in enumerate(marks) if m] == list(range(10, 20))
+    # A point span marks one bucket; a warning under an error keeps the error.
+    marks = span_marks(
+        curve, [finding(start=10, end=19), finding(severity="warning", start=15, end=30)]
+    )
+    assert marks[12] == "error"
+    assert marks[25] == "warning"
+    assert marks[31] is None
+    assert sum(m is not None for m in span_marks(curve, [finding(start=5, end=5)])) == 1
+
+
+def test_span_marks_ignore_other_curves_units_and_out_of_range_spans() -> None:
+    curve = summary("val_loss", "val_loss", ramp(1, 2), x_start=0.0, x_end=47.0)
+    assert not any(span_marks(curve, [finding(curves=("loss",))]))
+    assert not any(span_marks(curve, [finding(start=100, end=200)]))
+    step = Finding.model_validate(
+        {**finding().model_dump(), "span": {"start": 1, "end": 5, "x_unit": "step"}}
+    )
+    assert not any(span_marks(curve, [step]))
+
+
+# --- terminal -------------------------------------------------------------------------------
+
+
+def test_terminal_plain_has_no_ansi_and_shows_every_section() -> None:
+    out = render_terminal([problem_report()], color=False)
+    assert not ANSI.search(out)
+    for expected in (
+        "runs/exp1/history.json",
+        "keras-history",
+        "3 curves",
+        "epochs 1–40",
+        "CD201",
+        "overfitting",
+        "epochs 20–40",
+        "high",
+        "1. Stop at epoch 20",
+        "skipped plateau (CD401): fewer than 10 points",
+        "divergence (CD301)",
+        "note: merged 2 repeated steps",
+        "learning_rate 0.001",
+    ):
+        assert expected in out, expected
+    assert "No problems found" not in out
+
+
+def test_terminal_color_emits_ansi() -> None:
+    assert ANSI.search(render_terminal([problem_report()], color=True))
+
+
+def test_terminal_sparkline_with_span_marks_aligned_under_it() -> None:
+    out = render_terminal([problem_report()], width=120).splitlines()
+    row = next(i for i, line in enumerate(out) if line.startswith("val_loss "))
+    spark_line, mark_line = out[row], out[row + 1]
+    spark_start = next(i for i, ch in enumerate(spark_line) if ch in BLOCKS)
+    marked = [i - spark_start for i, ch in enumerate(mark_line) if ch == MARKS["error"]]
+    # Span 20–40 on x 1–40 over 48 buckets: from bucket floor(19/39*48) = 23 to the last one.
+    assert marked == list(range(23, 48))
+    assert "CD201" in mark_line
+    # The lr curve is not a main curve and no finding names it: no picture.
+    assert not any(line.startswith("lr ") for line in out)
+    assert "+1 more curve not pictured" in "\n".join(out)
+
+
+def test_terminal_shows_markup_from_logs_literally() -> None:
+    hostile = "[bold red]val[/] [link=http://x]loss[/link] :smile:"
+    report = problem_report(
+        curves=[summary(hostile, "val_loss", ramp(1, 2))],
+        findings=[finding(curves=(hostile,), message=f"{hostile} rose [/]")],
+        source="runs/[b]x[/b].json",
+    )
+    for color in (False, True):
+        out = render_terminal([report], color=color, width=160)
+        assert hostile in out
+        assert f"{hostile} rose [/]" in out
+        assert "runs/[b]x[/b].json" in out
+    # The same holds when a user prints the report with their own (markup-enabled) console.
+    console = Console(width=200, record=True, color_system=None)
+    console.print(report)
+    assert hostile in console.export_text()
+
+
+def test_terminal_clean_run_says_so_plainly() -> None:
+    out = render_terminal([clean_report()])
+    assert "No problems found in 2 curves" in out
+    assert "severity" not in out
+
+
+def test_terminal_unreadable_input_is_one_error_line_naming_the_file() -> None:
+    out = render_terminal([unreadable_report()])
+    assert out.strip() == "error: runs/broken.csv: line 3: not a number: 'abc'"
+
+
+def test_terminal_several_reports_end_with_a_total() -> None:
+    warn = problem_report("w.json", findings=[finding(severity="warning")])
+    out = render_terminal([problem_report("e.json"), warn, clean_report("c.csv")])
+    assert out.rstrip().splitlines()[-1] == "3 runs: 1 with errors, 1 with warnings, 1 clean"
+    assert out.index("e.json") < out.index("w.json") < out.index("c.csv")
+
+
+def test_total_line_counts_unreadable_and_info_runs() -> None:
+    info = problem_report(findings=[finding(severity="info")])
+    line = total_line([unreadable_report(), info, clean_report()])
+    assert line == "3 runs: 1 unreadable, 1 with info only, 1 clean"
+
+
+def test_terminal_narrow_console_stacks_findings_without_losing_text() -> None:
+    long = "val_loss " + "rose and kept rising " * 5 + "END"
+    out = render_terminal([problem_report(findings=[finding(message=long)])], width=60)
+    assert max(len(line) for line in out.splitlines()) <= 60
+    flat = " ".join(out.split())
+    assert "error CD201 overfitting · epochs 20–40 · high confidence" in flat
+    assert " ".join(long.split()) in flat
+
+
+def test_render_report_is_what_rich_prints() -> None:
+    console = Console(width=100, record=True, color_system=None)
+    console.print(render_report(clean_report()))
+    assert "No problems found in 2 curves" in console.export_text()
+
+
+# --- markdown -------------------------------------------------------------------------------
+
+
+def test_md_escape_neutralises_html_tables_code_and_links() -> None:
+    assert md_escape("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert md_escape("a|b") == "a\\|b"
+    assert md_escape("`rm -rf`") == "&#96;rm -rf&#96;"
+    assert md_escape("[x](http://e)") == "\\[x\\](http://e)"
+    assert md_escape("a & b\nc\r\nd") == "a &amp; b<br>c<br>d"
+    assert md_escape("x_y*z") == "x\\_y\\*z"
+
+
+def test_markdown_escapes_hostile_names_everywhere() -> None:
+    hostile = "<script>x</script>|`code`\n## heading"
+    report = problem_report(
+        source=f"runs/{hostile}.json",
+        curves=[summary(hostile, "val_loss", ramp(1, 2))],
+        findings=[finding(curves=(hostile,), message=f"{hostile} rose")],
+        advice=[ADVICE.model_copy(update={"text": hostile})],
+        skipped=[Skip(rule="plateau", code="CD401", reason=hostile)],
+        notes=[hostile],
+    )
+    out = render_markdown([report])
+    assert "<script>" not in out
+    assert "`code`" not in out
+    assert "\n## heading" not in out
+    # Every table row keeps its cell count: no unescaped pipe split a cell.
+    for line in out.splitlines():
+        if line.startswith("| "):
+            assert len(re.findall(r"(?<!\\)\|", line)) == 7, line
+
+
+def test_markdown_has_heading_table_and_advice_and_verdict_icons() -> None:
+    out = render_markdown([problem_report()], fail_on="error")
+    assert out.startswith("### ❌ curvedoc: runs/exp1/history.json")
+    assert "| Severity | Code | Rule | Where | Message | Confidence |" in out
+    assert "| 🔴 error | CD201 | overfitting | epochs 20–40 |" in out
+    assert "1. Stop at epoch 20" in out
+    # Below the threshold a run with findings is a warning, not a failure.
+    assert render_markdown([problem_report()], fail_on="never").startswith("### ⚠️")
+
+
+def test_markdown_clean_unreadable_and_several_runs() -> None:
+    out = render_markdown([clean_report(), unreadable_report()])
+    assert out.startswith("## curvedoc: 2 runs: 1 unreadable, 1 clean")
+    assert "### ✅ runs/clean.csv" in out
+    assert "✅ No problems found in 2 curves." in out
+    assert "### ❌ runs/broken.csv" in out
+    assert "**error:** runs/broken.csv: line 3: not a number: 'abc'" in out
+
+
+def test_report_repr_markdown_uses_the_markdown_formatter() -> None:
+    assert clean_report()._repr_markdown_() == render_markdown([clean_report()])
