@@ -88,11 +88,14 @@ class Overfitting(Detector):
             return None
         # Validation is usually evaluated rarely: smooth lightly, only when it is long.
         v = vs.smooth if vs.n >= 12 else vs.y
-        b = int(np.argmin(v))
+        b_s = int(np.argmin(v))
+        # The checkpoint to keep is a real logged point: the raw minimum near the smoothed one.
+        lo, hi = max(0, b_s - vs.window), min(vs.n, b_s + vs.window + 1)
+        b = lo + int(np.argmin(vs.y[lo:hi]))
         after = vs.n - 1 - b
         if after < p.min_points_after_best:
             return None
-        best = float(v[b])
+        best = float(vs.y[b])
         post = vs.y[b + 1 :]
         k = max(1, int(math.ceil(p.tail_fraction * post.size)))
         tail = float(np.median(post[-k:]))

@@ -91,7 +91,9 @@ class Plateau(Detector):
         learned = start - best
         if learned <= signal.tiny(s) * 1e3:
             return None
-        band = p.flat_tol * learned
+        # The band is a share of what the run learned, widened to the binned curve's own noise
+        # so that mini-batch jitter cannot cut a stall into pieces.
+        band = max(p.flat_tol * learned, 4.0 * signal.noise_level(s))
         span = float(xs[-1] - xs[0])
         if span <= 0:
             return None
@@ -125,10 +127,11 @@ class Plateau(Detector):
             if ctx.near_lr_change(x0 + 0.8 * (x1 - x0), x_next):
                 continue
             if ctx.lr_curve is None:
-                # No logged LR: a single step-like drop right after the stall looks like a step
-                # decay we cannot see; a gradual escape does not.
-                first_drop = level - float(np.min(after[: min(2, after.size)]))
-                if first_drop >= 0.6 * escape and after.size > 3:
+                # No logged LR: a step-like drop (most of the escape within two bins) looks like
+                # a step decay we cannot see; a gradual escape does not.
+                seg = s[j:]
+                steepest = float(np.max(seg[:-2] - seg[2:])) if seg.size > 2 else escape
+                if steepest >= 0.6 * escape:
                     continue
             unit = curve.x_unit
             frac = length / span

@@ -1,0 +1,210 @@
+"""Unit tests per detector on controlled curves: each pathology fires, and its healthy look-alike
+(noise, warmup, step decay, cosine tail) does not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from curvedoc import engine
+from curvedoc.model import Curve, History, Report
+from curvedoc.packs import resolve_settings
+
+SETTINGS = resolve_settings(config=None)
+RNG = np.random.default_rng(1234)
+
+
+def curve(name: str, role: str, y: object, x: object = None, unit: str = "epoch",
+          direction: str = "min") -> Curve:
+    ya = np.asarray(y, dtype=float)
+    xa = np.arange(1, ya.size + 1, dtype=float) if x is None else np.asarray(x, dtype=float)
+    split = "val" if role.startswith("val") else "train"
+    return Curve(name, role, split, xa, ya, unit, direction)
+
+
+def diagnose(*curves: Curve, meta: dict[str, object] | None = None) -> Report:
+    return engine.run(History("test", "test", tuple(curves), dict(meta or {})), SETTINGS)
+
+
+def rules(report: Report) -> set[str]:
+    return {f.rule for f in report.findings}
+
+
+def finding(report: Report, rule: str):  # type: ignore[no-untyped-def]
+    return next(f for f in report.findings if f.rule == rule)
+
+
+STEPS = np.arange(3000, dtype=float)
+
+
+def noisy_decay(n: int = 3000, noise: float = 0.1, floor: float = 0.3) -> np.ndarray:
+    s = np.arange(n)
+    return (2.0 * np.exp(-s / (n / 6)) + floor) * np.exp(RNG.normal(0, noise, n))
+
+
+def cosine_with_warmup(n: int = 3000, peak: float = 1e-3, warm: int = 300) -> np.ndarray:
+    s = np.arange(n)
+    return np.where(s < warm, peak * (s + 1) / warm,
+                    peak * 0.5 * (1 + np.cos(np.pi * (s - warm) / (n - warm))))
+
+
+# -- healthy runs come back clean ------------------------------------------------------------
+def test_healthy_epoch_run_is_clean() -> None:
+    e = np.arange(1, 31)
+    r = diagnose(curve("loss", "train_loss", 1 / e**0.5),
+                 curve("val_loss", "val_loss", 0.5 + 1 / e**0.5))
+    assert r.findings == []
+
+
+def test_noisy_step_run_with_warmup_and_cosine_is_clean() -> None:
+    loss = noisy_decay()
+    # A warmup bump: the loss rises a little while the LR ramps up.
+    loss[:150] *= np.linspace(1.0, 1.4, 150)
+    r = diagnose(curve("loss", "train_loss", loss, STEPS, "step"),
+                 curve("learning_rate", "lr", cosine_with_warmup(), STEPS, "step"))
+    assert r.findings == []
+
+
+def test_step_decay_without_lr_curve_is_clean() -> None:
+    s = np.arange(3000)
+    level = np.where(s < 1000, 1.0, np.where(s < 2000, 0.5, 0.3))
+    loss = level * np.exp(RNG.normal(0, 0.05, s.size))
+    assert diagnose(curve("loss", "train_loss", loss, s, "step")).findings == []
+
+
+def test_step_decay_with_lr_curve_is_clean() -> None:
+    e = np.arange(1, 61)
+    lr = np.where(e <= 20, 0.1, np.where(e <= 40, 0.01, 0.001))
+    loss = np.where(e <= 20, 1.0 + 1 / e, np.where(e <= 40, 0.45 + 0.2 / e, 0.3 + 0.1 / e))
+    r = diagnose(curve("loss", "train_loss", loss), curve("lr", "lr", lr))
+    assert r.findings == []
+
+
+# -- non-finite ------------------------------------------------------------------------------
+def test_non_finite_reports_first_nan_and_last_finite_value() -> None:
+    y = [1.0, 0.8, 0.7, 5.0, np.nan, np.nan]
+    r = diagnose(curve("loss", "train_loss", y))
+    f = finding(r, "non-finite")
+    assert f.severity == "error"
+    assert f.evidence["first_x"] == 5.0
+    assert f.evidence["last_finite_value"] == 5.0
+    assert f.evidence["count"] == 2
+    assert f.evidence["recovered"] is False
+    assert "epoch 5" in f.message
+
+
+def test_isolated_amp_grad_norm_overflow_is_tolerated() -> None:
+    gn = np.exp(RNG.normal(0, 0.2, 400))
+    gn[[3, 170]] = np.inf
+    loss = noisy_decay(400)
+    r = diagnose(curve("loss", "train_loss", loss, np.arange(400), "step"),
+                 curve("grad_norm", "grad_norm", gn, np.arange(400), "step"))
+    assert "non-finite" not in rules(r)
+
+
+# -- overfitting -----------------------------------------------------------------------------
+def test_overfitting_reports_best_epoch_and_drift() -> None:
+    e = np.arange(1, 31)
+    r = diagnose(curve("loss", "train_loss", 1 / e**0.5),
+                 curve("val_loss", "val_loss", 0.4 + 0.002 * (e - 14) ** 2))
+    f = finding(r, "overfitting")
+    assert f.evidence["best_x"] == 14.0
+    assert f.evidence["best_value"] == pytest.approx(0.4)
+    assert float(f.evidence["rise_pct"] or 0) > 50
+    assert any(a.param == "early_stopping" and a.value == 14.0 for a in f.advice)
+
+
+def test_noisy_flat_validation_is_not_overfitting() -> None:
+    e = np.arange(1, 41)
+    val = 0.5 + RNG.normal(0, 0.03, e.size)
+    r = diagnose(curve("loss", "train_loss", 1 / e**0.5), curve("val_loss", "val_loss", val))
+    assert "overfitting" not in rules(r)
+
+
+def test_validation_rising_with_training_is_not_overfitting() -> None:
+    e = np.arange(1, 21)
+    y = 0.5 + 0.01 * (e - 8) ** 2
+    r = diagnose(curve("loss", "train_loss", y), curve("val_loss", "val_loss", y + 0.1))
+    assert "overfitting" not in rules(r)
+
+
+# -- divergence ------------------------------------------------------------------------------
+def test_divergence_quotes_learning_rate_and_best_checkpoint() -> None:
+    loss = noisy_decay()
+    loss[1500:] = loss[1500] * np.exp((STEPS[1500:] - 1500) / 400)
+    r = diagnose(curve("loss", "train_loss", loss, STEPS, "step"), meta={"learning_rate": 3e-3})
+    f = finding(r, "divergence")
+    assert f.severity == "error"
+    assert 1300 <= float(f.evidence["best_x"] or 0) <= 1600
+    lr_advice = next(a for a in f.advice if a.param == "learning_rate")
+    assert lr_advice.action == "decrease"
+    assert lr_advice.value == pytest.approx(9e-4)
+    assert "0.003" in lr_advice.text
+
+
+def test_monotone_rise_from_start_is_divergence() -> None:
+    y = [0.997, 4.35, 8.81, 13.5, 17.0, 20.1, 23.4, 26.0, 27.9, 29.56]
+    assert "divergence" in rules(diagnose(curve("loss", "train_loss", y, np.arange(10, 110, 10),
+                                                  "step")))
+
+
+def test_single_spike_is_not_divergence() -> None:
+    loss = noisy_decay()
+    loss[2990] *= 10
+    assert "divergence" not in rules(diagnose(curve("loss", "train_loss", loss, STEPS, "step")))
+
+
+# -- gradient explosion ----------------------------------------------------------------------
+def test_grad_norm_spikes_give_clip_value_near_p90() -> None:
+    gn = np.exp(RNG.normal(0, 0.2, 3000))
+    gn[[1000, 2100]] *= 30
+    r = diagnose(curve("loss", "train_loss", noisy_decay(), STEPS, "step"),
+                 curve("grad_norm", "grad_norm", gn, STEPS, "step"))
+    f = finding(r, "gradient-explosion")
+    assert f.evidence["spikes"] == 2
+    p90 = float(np.percentile(np.delete(gn, [1000, 2100]), 90))
+    assert float(f.evidence["clip_value"] or 0) == pytest.approx(p90, rel=0.06)
+    assert any(a.param == "grad_clip" and a.value is not None for a in f.advice)
+
+
+def test_loss_spikes_are_found_without_grad_norm() -> None:
+    loss = noisy_decay()
+    loss[[700, 1800, 2600]] *= 6
+    f = finding(diagnose(curve("loss", "train_loss", loss, STEPS, "step")), "gradient-explosion")
+    assert f.evidence["spikes"] == 3
+    assert f.evidence["source"] == "loss"
+
+
+def test_minibatch_noise_is_not_a_spike() -> None:
+    loss = noisy_decay(noise=0.25)
+    assert diagnose(curve("loss", "train_loss", loss, STEPS, "step")).findings == []
+
+
+def test_spike_during_warmup_is_ignored() -> None:
+    loss = noisy_decay()
+    loss[100] *= 6
+    r = diagnose(curve("loss", "train_loss", loss, STEPS, "step"),
+                 curve("learning_rate", "lr", cosine_with_warmup(), STEPS, "step"))
+    assert "gradient-explosion" not in rules(r)
+
+
+# -- plateau ---------------------------------------------------------------------------------
+def test_mid_run_stall_then_gradual_escape_is_a_plateau() -> None:
+    y = np.concatenate([np.linspace(3, 2, 5), np.full(8, 2.0) + RNG.normal(0, 0.004, 8),
+                        np.linspace(1.95, 1.0, 12)])
+    f = finding(diagnose(curve("loss", "train_loss", y)), "plateau")
+    assert 4 <= float(f.evidence["start_x"] or 0) <= 6
+    assert 12 <= float(f.evidence["end_x"] or 0) <= 14
+
+
+def test_flat_end_is_convergence_not_plateau() -> None:
+    y = np.concatenate([np.linspace(3, 1, 10), np.full(20, 1.0)])
+    assert "plateau" not in rules(diagnose(curve("loss", "train_loss", y)))
+
+
+def test_maximised_metric_direction_is_respected() -> None:
+    # A validation accuracy that climbs: orientation must not turn it into a divergence.
+    e = np.arange(1, 31)
+    r = diagnose(curve("loss", "train_loss", 1 / e**0.5),
+                 curve("accuracy", "val_metric", 1 - 0.5 / e**0.5, direction="max"))
+    assert r.findings == []
