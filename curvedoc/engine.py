@@ -68,7 +68,9 @@ def run(history: History, settings: Settings) -> Report:
             continue
         try:
             params = settings.params_for(name)
-            obs = list(det().detect(ctx, params))
+            # Overflow on 1e308-sized values is expected and handled (inf compares fine).
+            with np.errstate(all="ignore"):
+                obs = list(det().detect(ctx, params))
         except Exception as exc:  # isolation: one broken detector must not sink the report
             tb = traceback.extract_tb(exc.__traceback__)
             where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
@@ -220,11 +222,13 @@ def _sketch(x: np.ndarray, y: np.ndarray) -> list[float | None]:
     if hi <= lo:
         v = y[np.isfinite(y)]
         return [float(np.mean(v)) if v.size else None]
-    idx = np.minimum(((x - lo) / (hi - lo) * n).astype(np.int64), n - 1)
     finite = np.isfinite(y)
-    sums = np.bincount(idx[finite], weights=y[finite], minlength=n)
-    counts = np.bincount(idx[finite], minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):
+        # x/span rather than (x - lo)/(hi - lo): the difference can overflow near ±1e308.
+        pos = (x / 2 - lo / 2) / (hi / 2 - lo / 2)
+        idx = np.clip(np.nan_to_num(pos * n, nan=0.0), 0, n - 1).astype(np.int64)
+        sums = np.bincount(idx[finite], weights=y[finite], minlength=n)
+        counts = np.bincount(idx[finite], minlength=n)
         means = sums / counts
     return [float(m) if c > 0 and math.isfinite(m) else None for m, c in zip(means, counts, strict=True)]
 
