@@ -1,0 +1,242 @@
+"""The one place where raw columns become a :class:`~curvedoc.model.History`.
+
+Every reader only finds ``(name, x, y, missing)`` series in its format; everything the detectors
+rely on is enforced here, identically for all formats:
+
+* user overrides (``columns``: role or ``ignore``; ``directions``: ``min``/``max``) win over names;
+* bookkeeping columns (epoch, step, time, runtimes...) are dropped, since they are not curves;
+* missing cells are dropped per curve, NaN/Inf values are kept (a detector reports them);
+* ``x`` is sorted and made unique, the *last* write winning (a resumed run overwrites);
+* a Lightning ``X_step``/``X_epoch`` pair keeps ``X_step`` as the curve and ``X_epoch`` as
+  ``other``, so detectors see one training curve per quantity;
+* every drop, merge and guess becomes a note that the report shows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from curvedoc.errors import ConfigError, InputError
+from curvedoc.model import Curve, FloatArray, History
+from curvedoc.readers import roles
+from curvedoc.readers._numeric import BoolArray
+
+IGNORE = "ignore"
+_OVERRIDE_ROLES = (*roles.ROLE_NAMES, IGNORE)
+
+
+@dataclass
+class Series:
+    """One column as a reader found it, before cleaning.
+
+    ``role``/``split``/``direction`` are set only when the format knows better than the name
+    (XGBoost's first data set is training data whatever it is called). ``classify_as`` names the
+    column for classification when its display name would mislead.
+    """
+
+    name: str
+    x: FloatArray
+    y: FloatArray
+    missing: BoolArray | None = None
+    role: str | None = None
+    split: str | None = None
+    direction: str | None = None
+    x_unit: str | None = None
+    classify_as: str | None = None
+
+
+@dataclass
+class Overrides:
+    """Validated user overrides."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    directions: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(
+        cls, columns: Mapping[str, str] | None, directions: Mapping[str, str] | None
+    ) -> Overrides:
+        cols = {str(k).strip(): str(v).strip() for k, v in (columns or {}).items()}
+        dirs = {str(k).strip(): str(v).strip() for k, v in (directions or {}).items()}
+        for name, role in cols.items():
+            if role not in _OVERRIDE_ROLES:
+                raise ConfigError(
+                    f"unknown role {role!r} (expected one of {', '.join(_OVERRIDE_ROLES)})",
+                    field=f"columns.{name}",
+                )
+        for name, direction in dirs.items():
+            if direction not in ("min", "max"):
+                raise ConfigError(
+                    f"unknown direction {direction!r} (expected min or max)",
+                    field=f"directions.{name}",
+                )
+        return cls(cols, dirs)
+
+
+def _names(items: Iterable[str]) -> str:
+    return ", ".join(items)
+
+
+def _grouped(counts: Mapping[str, int], what: str) -> list[str]:
+    """Notes like ``"loss, val_loss: 3 duplicate epochs merged (last value kept)"``.
+
+    ``what`` has an ``{s}`` placeholder for the plural. Many different counts (a sparse Lightning
+    file) collapse into one note rather than one per column.
+    """
+    by_count: dict[int, list[str]] = defaultdict(list)
+    for name, k in counts.items():
+        by_count[k].append(name)
+    if len(by_count) <= 2:
+        return [
+            f"{_names(names)}: {k} {what.format(s='' if k == 1 else 's')}"
+            for k, names in sorted(by_count.items())
+        ]
+    detail = ", ".join(f"{name} {k}" for name, k in counts.items())
+    return [f"{what.format(s='s')}: {detail}"]
+
+
+def _dedupe(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray, int]:
+    """Sort by x and keep the last-written value of each x (stable sort keeps file order)."""
+    if x.shape[0] > 1 and bool(np.all(x[1:] > x[:-1])):
+        return x, y, 0
+    order = np.argsort(x, kind="stable")
+    xs, ys = x[order], y[order]
+    keep = np.ones(xs.shape[0], dtype=np.bool_)
+    keep[:-1] = xs[1:] != xs[:-1]
+    return (
+        np.ascontiguousarray(xs[keep]),
+        np.ascontiguousarray(ys[keep]),
+        int(xs.shape[0] - keep.sum()),
+    )
+
+
+def _forked_epoch_names(names: Iterable[str]) -> set[str]:
+    """``X_epoch`` names that have an ``X_step`` sibling (Lightning's forked logging)."""
+    present = set(names)
+    return {n for n in present if n.endswith("_epoch") and n[: -len("_epoch")] + "_step" in present}
+
+
+def _unique_names(series: list[Series], notes: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for s in series:
+        if s.name in seen:
+            seen[s.name] += 1
+            new = f"{s.name} ({seen[s.name]})"
+            notes.append(f"{s.name}: the name occurs more than once; renamed to {new!r}")
+            s.name = new
+        else:
+            seen[s.name] = 1
+
+
+def assemble(
+    *,
+    source: str,
+    fmt: str,
+    series: list[Series],
+    x_unit: str,
+    notes: Iterable[str] = (),
+    meta: Mapping[str, Any] | None = None,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+) -> History:
+    """Clean, classify and validate ``series`` into a History (see the module docstring)."""
+    over = Overrides.parse(columns, directions)
+    out_notes = list(notes)
+    _unique_names(series, out_notes)
+    names = [s.name for s in series]
+    unknown = [n for n in (*over.columns, *over.directions) if n not in names]
+    if unknown:
+        out_notes.append(
+            f"overrides name columns not in this log: {_names(dict.fromkeys(unknown))}"
+        )
+
+    bookkeeping: list[str] = []
+    ignored: list[str] = []
+    forked = _forked_epoch_names(names)
+    missing_counts: dict[str, int] = {}
+    dup_counts: dict[str, int] = {}
+    dup_unit = x_unit
+    empty: list[str] = []
+    curves: list[Curve] = []
+    for s in series:
+        role_override = over.columns.get(s.name)
+        if role_override == IGNORE:
+            ignored.append(s.name)
+            continue
+        if role_override is None and roles.is_bookkeeping(s.name) and s.role is None:
+            bookkeeping.append(s.name)
+            continue
+        keep = np.isfinite(s.x)
+        if s.missing is not None:
+            keep &= ~s.missing
+        n_missing = int(s.y.shape[0] - keep.sum())
+        if n_missing:
+            missing_counts[s.name] = n_missing
+        x = np.asarray(s.x[keep], dtype=np.float64)
+        y = np.asarray(s.y[keep], dtype=np.float64)
+        if x.shape[0] == 0:
+            empty.append(s.name)
+            continue
+        x, y, dups = _dedupe(x, y)
+        unit = s.x_unit or x_unit
+        if dups:
+            dup_counts[s.name] = dups
+            dup_unit = unit
+        role, split, direction = roles.classify(s.classify_as or s.name)
+        if s.role is not None:
+            role = s.role
+        if s.split is not None:
+            split = s.split
+        if s.direction is not None:
+            direction = s.direction
+        if role_override is not None:
+            split = roles.split_for_role(role_override, split)
+            role = role_override
+        elif s.name in forked and s.role is None:
+            role = "other"
+            out_notes.append(
+                f"{s.name}: epoch aggregate of {s.name[: -len('_epoch')]}_step; "
+                "kept as 'other' so the step curve is the training curve"
+            )
+        direction = over.directions.get(s.name, direction)
+        curves.append(Curve(s.name, role, split, x, y, unit, direction))
+
+    if bookkeeping:
+        out_notes.append(f"not curves (bookkeeping columns): {_names(bookkeeping)}")
+    if ignored:
+        out_notes.append(f"ignored as asked: {_names(ignored)}")
+    out_notes.extend(_grouped(missing_counts, "missing value{s} dropped"))
+    out_notes.extend(_grouped(dup_counts, f"duplicate {dup_unit}{{s}} merged (last value kept)"))
+    if empty:
+        out_notes.append(f"no values at all, dropped: {_names(empty)}")
+
+    if not any(len(c) >= 2 for c in curves):
+        raise InputError("no numeric curve with at least 2 points", path=source)
+
+    out_meta: dict[str, Any] = dict(meta or {})
+    if "learning_rate" not in out_meta:
+        for c in curves:
+            if c.role == "lr":
+                finite = c.y[np.isfinite(c.y)]
+                if finite.shape[0]:
+                    out_meta["learning_rate"] = float(finite[0])
+                break
+    return History(
+        source=source,
+        format=fmt,
+        curves=tuple(curves),
+        meta={k: v for k, v in out_meta.items() if _plain(v)},
+        notes=tuple(out_notes),
+    )
+
+
+def _plain(value: object) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return value is None or isinstance(value, str | int | bool)

@@ -1,0 +1,112 @@
+"""A list of records (dicts) into series: JSON arrays, JSON Lines, HF ``log_history``, W&B dumps.
+
+Records are sparse by nature (a training entry has ``loss``, an evaluation entry ``eval_loss``), so
+each key becomes its own series over the records that carry it, against the record's x value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from curvedoc.errors import InputError
+from curvedoc.model import FloatArray
+from curvedoc.readers import roles
+from curvedoc.readers._assemble import Series
+from curvedoc.readers._numeric import parse_objects
+
+#: Keys that can serve as the x axis, most specific first.
+X_KEYS = ("global_step", "step", "steps", "iteration", "iter", "round", "_step", "epoch", "epochs")
+
+
+def find_x_key(records: Sequence[Mapping[str, object]]) -> str | None:
+    """The first x-like key (case-insensitive) that any record carries."""
+    seen: dict[str, str] = {}
+    for rec in records:
+        for k in rec:
+            seen.setdefault(str(k).lower(), str(k))
+    for cand in X_KEYS:
+        if cand in seen:
+            return seen[cand]
+    return None
+
+
+def check_records(value: Sequence[object], source: str) -> list[Mapping[str, object]]:
+    out: list[Mapping[str, object]] = []
+    for i, rec in enumerate(value):
+        if not isinstance(rec, Mapping):
+            raise InputError(
+                f"record {i + 1} is {type(rec).__name__}, expected an object", path=source
+            )
+        out.append(rec)
+    return out
+
+
+def _where(i: int, lines: Sequence[int] | None) -> tuple[int | None, str]:
+    if lines is not None:
+        return lines[i], ""
+    return None, f"record {i + 1}: "
+
+
+def records_series(
+    records: Sequence[Mapping[str, object]],
+    *,
+    source: str,
+    x_key: str | None,
+    lines: Sequence[int] | None = None,
+    keep_names: Sequence[str] = (),
+) -> tuple[list[Series], list[str]]:
+    """One series per key; ``x_key`` values are x (records without one are dropped by the
+    assembler), or the record number from 1 when ``x_key`` is None."""
+    n = len(records)
+    cells: dict[str, tuple[list[int], list[object]]] = {}
+    for i, rec in enumerate(records):
+        for k, v in rec.items():
+            entry = cells.get(k)
+            if entry is None:
+                entry = cells[str(k)] = ([], [])
+            entry[0].append(i)
+            entry[1].append(v)
+
+    x_all: FloatArray
+    if x_key is None:
+        x_all = np.arange(1, n + 1, dtype=np.float64)
+    else:
+        x_all = np.full(n, np.nan)
+        idx, vals = cells.get(x_key, ([], []))
+        col = parse_objects(vals)
+        if col.text_rows:
+            line, prefix = _where(idx[col.text_rows[0]], lines)
+            raise InputError(
+                f"{prefix}x value is not a number: {col.first_text!r}",
+                path=source,
+                line=line,
+                field=x_key,
+            )
+        x_all[np.asarray(idx, dtype=np.intp)] = col.values
+
+    out: list[Series] = []
+    notes: list[str] = []
+    text_keys: list[str] = []
+    empty = np.empty(0, dtype=np.float64)
+    for name, (idx, vals) in cells.items():
+        if name == x_key:
+            continue
+        if roles.is_bookkeeping(name) and name not in keep_names:
+            out.append(Series(name, empty, empty))
+            continue
+        col = parse_objects(vals)
+        if col.text_rows:
+            if col.mostly_text:
+                text_keys.append(name)
+                continue
+            line, prefix = _where(idx[col.text_rows[0]], lines)
+            raise InputError(
+                f"{prefix}not a number: {col.first_text!r}", path=source, line=line, field=name
+            )
+        ix = np.asarray(idx, dtype=np.intp)
+        out.append(Series(name, x_all[ix], col.values, col.missing))
+    if text_keys:
+        notes.append(f"not numeric, dropped: {', '.join(text_keys)}")
+    return out, notes

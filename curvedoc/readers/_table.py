@@ -1,0 +1,215 @@
+"""Delimited text (CSV, TSV, semicolon, whitespace) into named columns of cell strings.
+
+This layer knows nothing about loggers; it only makes messy tables regular:
+
+* line endings ``\\n``, ``\\r\\n``, ``\\r`` and Windows-pandas ``\\r\\r\\n`` all work;
+* the delimiter is sniffed from the header line (comma, tab, semicolon, pipe, else whitespace);
+* names and values are stripped of padding (old Ultralytics pads to 23 characters);
+* a header repeated mid-file (fastai ``append=True``) is skipped and noted;
+* a row with *fewer* fields than the header is padded with blanks (noted); a row with *more*
+  fields is an error naming the line, unless the extra fields are all empty (a trailing comma).
+
+Rows are split with ``str.split`` when the file has no quotes (fast), else with :mod:`csv`.
+Every data row remembers its line number so later errors can name it.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from curvedoc.errors import InputError
+from curvedoc.model import FloatArray
+from curvedoc.readers import roles
+from curvedoc.readers._assemble import Series
+from curvedoc.readers._numeric import NumericColumn, parse_strings
+
+_DELIMITERS = (",", "\t", ";", "|")
+
+
+@dataclass
+class Table:
+    """Columns of raw cell strings; ``lines[i]`` is the file line of data row ``i``."""
+
+    names: list[str]
+    columns: list[Sequence[str]]
+    lines: list[int]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return len(self.lines)
+
+    def index(self, name: str) -> int | None:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            return None
+
+    def find(self, *candidates: str) -> str | None:
+        """The first column whose name matches a candidate, case-insensitively."""
+        lowered = {n.lower(): n for n in reversed(self.names)}
+        for cand in candidates:
+            if cand in lowered:
+                return lowered[cand]
+        return None
+
+    def has_blank_cells(self) -> bool:
+        return any(not cell.strip() for col in self.columns for cell in col)
+
+
+def _normalise_newlines(text: str) -> str:
+    if "\r" not in text:
+        return text
+    return text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def sniff_delimiter(header: str) -> str | None:
+    """The delimiter used in the header line; None means runs of whitespace."""
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    if counts[best]:
+        return best
+    return None if len(header.split()) > 1 else ","
+
+
+def _splitter(delimiter: str | None, quoted: bool) -> object:
+    if delimiter is None:
+        return str.split
+    if not quoted:
+        return lambda line: line.split(delimiter)
+    return lambda line: next(csv.reader([line], delimiter=delimiter, skipinitialspace=True))
+
+
+def parse_delimited(text: str, source: str) -> Table:
+    """Split ``text`` into a header and columns (see the module docstring)."""
+    lines = _normalise_newlines(text).split("\n")
+    header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if header_at is None:
+        raise InputError("empty file", path=source)
+    header_line = lines[header_at]
+    delimiter = sniff_delimiter(header_line)
+    split = _splitter(delimiter, '"' in text)
+    try:
+        names = [n.strip().strip('"').strip() for n in split(header_line)]  # type: ignore[operator]
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV header: {exc}", path=source, line=header_at + 1) from None
+    ncols = len(names)
+    header_key = header_line.strip()
+
+    rows: list[list[str]] = []
+    row_lines: list[int] = []
+    repeated: list[int] = []
+    short = 0
+    for i in range(header_at + 1, len(lines)):
+        line = lines[i]
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped == header_key:
+            repeated.append(i + 1)
+            continue
+        try:
+            row: list[str] = split(line)  # type: ignore[operator]
+        except csv.Error as exc:
+            raise InputError(f"malformed CSV row: {exc}", path=source, line=i + 1) from None
+        if len(row) != ncols:
+            if len(row) > ncols:
+                if any(cell.strip() for cell in row[ncols:]):
+                    raise InputError(
+                        f"row has {len(row)} fields but the header has {ncols}",
+                        path=source,
+                        line=i + 1,
+                    )
+                del row[ncols:]
+            else:
+                if [c.strip() for c in row] == names[: len(row)]:
+                    repeated.append(i + 1)
+                    continue
+                row.extend([""] * (ncols - len(row)))
+                short += 1
+        rows.append(row)
+        row_lines.append(i + 1)
+
+    notes: list[str] = []
+    if repeated:
+        where = ", ".join(str(n) for n in repeated[:5]) + (", ..." if len(repeated) > 5 else "")
+        notes.append(
+            f"header repeated mid-file {len(repeated)} time(s) (line {where}; appended runs?): "
+            "skipped"
+        )
+    if short:
+        notes.append(f"{short} row(s) had fewer fields than the header; missing cells left blank")
+    columns: list[Sequence[str]] = (
+        [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in names]
+    )
+    return Table(names, columns, row_lines, notes)
+
+
+def parse_column(table: Table, j: int, source: str) -> NumericColumn | None:
+    """Parse column ``j``; None when it is clearly text (dropped with a note by the caller).
+
+    A mostly numeric column with a stray word is an error that names the line and column, since
+    silently dropping a value would change the curve.
+    """
+    col = parse_strings(table.columns[j])
+    if not col.text_rows:
+        return col
+    if col.mostly_text:
+        return None
+    row = col.text_rows[0]
+    raise InputError(
+        f"not a number: {col.first_text!r}",
+        path=source,
+        line=table.lines[row],
+        field=table.names[j] or f"column {j + 1}",
+    )
+
+
+def table_series(
+    table: Table,
+    source: str,
+    *,
+    x: FloatArray,
+    skip: Sequence[int] = (),
+    keep_names: Sequence[str] = (),
+) -> tuple[list[Series], list[str]]:
+    """One :class:`Series` per column (except ``skip``), all against ``x``.
+
+    Bookkeeping columns are passed on unparsed (the assembler drops and notes them) unless named
+    in ``keep_names`` (a user override). Unnamed, all-blank columns (a trailing delimiter) vanish.
+    """
+    out: list[Series] = []
+    notes: list[str] = []
+    text_columns: list[str] = []
+    empty = np.empty(0, dtype=np.float64)
+    for j, name in enumerate(table.names):
+        if j in skip:
+            continue
+        if not name:
+            if all(not c.strip() for c in table.columns[j]):
+                continue
+            name = f"column {j + 1}"
+        if roles.is_bookkeeping(name) and name not in keep_names:
+            out.append(Series(name, empty, empty))
+            continue
+        col = parse_column(table, j, source)
+        if col is None:
+            text_columns.append(name)
+            continue
+        out.append(Series(name, x, col.values, col.missing))
+    if text_columns:
+        notes.append(f"not numeric, dropped: {', '.join(text_columns)}")
+    return out, notes
+
+
+def x_from_column(table: Table, name: str, source: str) -> FloatArray:
+    """The x values of column ``name``; text there is an error (a missing x drops the row)."""
+    j = table.names.index(name)
+    col = parse_column(table, j, source)
+    if col is None:
+        raise InputError("the x column holds text, not numbers", path=source, field=name)
+    return col.values

@@ -1,0 +1,91 @@
+"""Reading a log file's bytes and decoding them, with a clear error for anything that is not text.
+
+Files are opened read-only and read once; nothing here writes. Binary formats we recognise
+(TensorBoard event files, W&B run files, archives, pickles) get a message that says what the file
+is and what to do instead of a generic "not UTF-8".
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from curvedoc.errors import InputError
+
+_MAX_BYTES = 2 * 1024**3  # a text log beyond 2 GiB is almost surely not a training log
+
+_MAGICS: tuple[tuple[bytes, str], ...] = (
+    (b":W&B", "a Weights & Biases run file (.wandb); export the run history as CSV instead"),
+    (b"\x1f\x8b", "a gzip archive; decompress it first"),
+    (b"PK\x03\x04", "a zip archive; extract the log first"),
+    (b"\x89PNG", "a PNG image, not a training log"),
+    (b"\x93NUMPY", "a NumPy .npy file; save the history as JSON or CSV instead"),
+    (b"SQLite format 3\x00", "an SQLite database; point curvedoc at an MLflow run folder instead"),
+)
+
+
+def read_bytes(path: Path, source: str) -> bytes:
+    """The file's bytes, or an InputError that says why they cannot be read."""
+    try:
+        size = path.stat().st_size
+        if size > _MAX_BYTES:
+            raise InputError(f"file too large ({size} bytes) for a training log", path=source)
+        with open(path, "rb") as fh:
+            return fh.read()
+    except InputError:
+        raise
+    except IsADirectoryError:
+        raise InputError("is a directory", path=source) from None
+    except FileNotFoundError:
+        raise InputError("no such file", path=source) from None
+    except PermissionError:
+        raise InputError("permission denied", path=source) from None
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise InputError(f"cannot read: {reason}", path=source) from None
+
+
+def _binary_kind(data: bytes, name: str) -> str | None:
+    for magic, what in _MAGICS:
+        if data.startswith(magic):
+            return what
+    if len(data) > 1 and data[0] == 0x80 and 2 <= data[1] <= 5:
+        return "a Python pickle; save the history as JSON (json.dump(history.history, f))"
+    if "tfevents" in name or b"brain.Event" in data[:256]:
+        return (
+            "a TensorBoard event file (not read); export the scalars as CSV from TensorBoard "
+            "(Download CSV) and pass those files or their folder"
+        )
+    if b"\x00" in data[:8192]:
+        return "binary data, not a text training log"
+    return None
+
+
+def decode(data: bytes, source: str) -> str:
+    """Decode UTF-8 (with or without BOM) or BOM-marked UTF-16; refuse anything else clearly."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError("invalid UTF-16 text", path=source) from None
+    else:
+        kind = _binary_kind(data, os.path.basename(source))
+        if kind is not None:
+            raise InputError(f"this is {kind}", path=source)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise InputError(
+                f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                "save the log as UTF-8",
+                path=source,
+                line=line,
+            ) from None
+    if not text.strip():
+        raise InputError("empty file", path=source)
+    return text
+
+
+def read_text(path: Path, source: str) -> str:
+    return decode(read_bytes(path, source), source)

@@ -1,0 +1,115 @@
+"""XGBoost / LightGBM ``evals_result``: ``{data set: {metric: [value per boosting round]}}``.
+
+Which data set is the training data? The names are the user's (native API: ``"train"``,
+``"eval"``...) or the library's defaults (XGBoost sklearn API: ``validation_0``, ``validation_1``
+in ``eval_set`` order; LightGBM: ``training``, ``valid_0``...). So:
+
+* a data set named like training (``train``, ``training``, ``dtrain``...) is the training data;
+* otherwise **the first data set is the training data, even when it is named ``validation_0``**:
+  ``fit(X, y, eval_set=[(X_train, y_train), (X_val, y_val)])`` is by far the common pattern, and
+  with a single data set there is nothing else to call "train";
+* every other data set is validation (``test`` in its name gives split ``test``).
+
+Roles: a metric named like a loss (``logloss``, ``binary_logloss``) is a loss; otherwise the
+*first* metric of a data set, when lower is better (``rmse``, ``l2``, ``mae``, ``error``), is taken
+as its loss, since the first metric is the objective's default. Other metrics are metrics; cv
+``*-stdv``/``*-std`` spreads are ``other``. x is the boosting round counted from 1 (the number of
+trees), ``x_unit="step"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from curvedoc.errors import InputError
+from curvedoc.model import History
+from curvedoc.readers import roles
+from curvedoc.readers._assemble import Series, assemble
+from curvedoc.readers._numeric import parse_objects
+from curvedoc.readers.keras_history import as_list, is_dict_of_lists
+
+FORMATS: tuple[tuple[str, str], ...] = (
+    ("xgboost-json", "XGBoost/LightGBM evals_result {data set: {metric: [per round]}}"),
+)
+
+_TRAIN_NAMES = frozenset({"train", "training", "dtrain", "train_set", "trainset", "training_set"})
+
+
+def is_evals_result(value: object) -> bool:
+    return (
+        isinstance(value, Mapping)
+        and len(value) > 0
+        and all(is_dict_of_lists(v) for v in value.values())
+    )
+
+
+def _train_set(names: list[str]) -> str:
+    for n in names:
+        if n.strip().lower() in _TRAIN_NAMES:
+            return n
+    return names[0]
+
+
+def read_evals_result(
+    evals: Mapping[str, Any],
+    *,
+    source: str,
+    fmt: str = "xgboost-json",
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+) -> History:
+    datasets = [str(k) for k in evals]
+    train = _train_set(datasets)
+    notes = [
+        f"{train!r} is taken as the training data"
+        + (" (the first data set)" if train.strip().lower() not in _TRAIN_NAMES else "")
+        + "; x is the boosting round, from 1"
+    ]
+    series: list[Series] = []
+    for dataset, metrics in evals.items():
+        split = "train" if dataset == train else ("test" if "test" in dataset.lower() else "val")
+        for k, (metric, raw) in enumerate(metrics.items()):
+            name = f"{dataset}-{metric}"
+            col = parse_objects(as_list(raw))
+            if col.text_rows:
+                raise InputError(
+                    f"round {col.text_rows[0] + 1}: not a number: {col.first_text!r}",
+                    path=source,
+                    field=name,
+                )
+            base = str(metric)
+            _, _, direction = roles.classify(base)
+            low = base.lower()
+            if low.endswith(("-stdv", "-std")):
+                role = "other"
+            elif low.endswith("loss") or (k == 0 and direction == "min"):
+                role = roles.role_for_split("loss", split)
+                direction = "min"
+            else:
+                role = roles.role_for_split("metric", split)
+                if roles.direction_of(base) is None:
+                    direction = "min"
+            x = np.arange(1, col.values.shape[0] + 1, dtype=np.float64)
+            series.append(
+                Series(
+                    name,
+                    x,
+                    col.values,
+                    col.missing,
+                    role=role,
+                    split=split if role != "other" else "none",
+                    direction=direction,
+                )
+            )
+    return assemble(
+        source=source,
+        fmt=fmt,
+        series=series,
+        x_unit="step",
+        notes=notes,
+        columns=columns,
+        directions=directions,
+    )

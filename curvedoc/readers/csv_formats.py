@@ -1,0 +1,220 @@
+"""The CSV flavours, told apart by their header (never by the file name).
+
+===================  =========================================================  ==============
+format               header signature                                           x axis
+===================  =========================================================  ==============
+tensorboard-csv      exactly ``Wall time,Step,Value``                           ``Step``
+ultralytics          ``epoch`` + ``train/*`` + ``metrics/*``/``lr/pg*``/``x/lr*``  ``epoch``
+lightning-csv        ``step`` + (``epoch`` or ``*_step``/``*_epoch`` or blanks)   ``step``
+fastai-csv           ``epoch`` first, with ``train_loss`` and ``valid_loss``     ``epoch``
+keras-csv            ``epoch`` first (Keras ``CSVLogger``)                      ``epoch``
+keras-pandas-csv     empty first field (the pandas index), or a bare ``loss``   row number
+                     column and no x column (``to_csv(index=False)``)
+csv                  anything else; x is a column named step/epoch/iteration/    that column,
+                     iter/round/global_step (any case), else the row number     or row number
+===================  =========================================================  ==============
+
+The x values are kept as written (Keras and fastai epochs are 0-based, Ultralytics 1-based); only
+when a log has no x column are epochs numbered from 1, as Keras prints "Epoch 1/…" for index 0.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+
+import numpy as np
+
+from curvedoc.errors import InputError
+from curvedoc.model import FloatArray, History
+from curvedoc.readers import roles
+from curvedoc.readers._assemble import Series, assemble
+from curvedoc.readers._table import (
+    Table,
+    parse_column,
+    parse_delimited,
+    table_series,
+    x_from_column,
+)
+
+FORMATS: tuple[tuple[str, str], ...] = (
+    ("keras-csv", "Keras CSVLogger file (epoch first, NA for missing, appended runs merged)"),
+    ("keras-pandas-csv", "Keras History saved with pandas to_csv (index column or bare loss)"),
+    ("lightning-csv", "PyTorch Lightning CSVLogger metrics.csv (sparse rows, x = step)"),
+    ("ultralytics", "Ultralytics YOLOv5/v8/11 results.csv (padded headers, x = epoch)"),
+    ("fastai-csv", "fastai CSVLogger history.csv (epoch, train_loss, valid_loss, ..., time)"),
+    ("tensorboard-csv", "TensorBoard scalar CSV export (Wall time,Step,Value), file or folder"),
+    ("csv", "generic CSV/TSV: one column per series, x from a step/epoch column or the row"),
+)
+
+_X_CANDIDATES = ("global_step", "step", "steps", "iteration", "iter", "round", "_step", "epoch")
+_EPOCH_NAMES = ("epoch", "epochs")
+_TB_NAME = re.compile(r"(?:^|[_\W])run-(?P<run>.*)-tag-(?P<tag>.+?)(?:-\d+)?\.csv$", re.IGNORECASE)
+
+
+def sniff(table: Table) -> str:
+    """The CSV flavour of ``table`` (see the module docstring)."""
+    names = table.names
+    lower = [n.lower() for n in names]
+    if lower == ["wall time", "step", "value"]:
+        return "tensorboard-csv"
+    if (
+        "epoch" in lower
+        and any(n.startswith("train/") for n in lower)
+        and any(n.startswith(("metrics/", "lr/pg", "x/lr")) for n in lower)
+    ):
+        return "ultralytics"
+    if "step" in names and (
+        "epoch" in names
+        or any(n.endswith(("_step", "_epoch")) for n in names)
+        or table.has_blank_cells()
+    ):
+        return "lightning-csv"
+    if names and names[0] == "epoch":
+        if "train_loss" in names and "valid_loss" in names:
+            return "fastai-csv"
+        return "keras-csv"
+    if names and names[0] in ("", "Unnamed: 0") and len(names) > 1:
+        return "keras-pandas-csv"
+    if "loss" in names and table.find(*_X_CANDIDATES) is None:
+        return "keras-pandas-csv"
+    return "csv"
+
+
+def _row_numbers(n: int) -> FloatArray:
+    return np.arange(1, n + 1, dtype=np.float64)
+
+
+def _per_epoch_step(table: Table, step: FloatArray, source: str) -> bool:
+    """True when ``step`` restarts every time the epoch column advances (a within-epoch counter)."""
+    epoch_name = table.find(*_EPOCH_NAMES)
+    if epoch_name is None or step.shape[0] < 2:
+        return False
+    epoch = x_from_column(table, epoch_name, source)
+    back = np.flatnonzero(np.diff(step) < 0)
+    if back.shape[0] == 0:
+        return False
+    return bool(np.all(np.diff(epoch)[back] > 0) and np.all(np.diff(epoch) >= 0))
+
+
+def read_table(
+    table: Table,
+    fmt: str,
+    *,
+    source: str,
+    columns: Mapping[str, str] | None,
+    directions: Mapping[str, str] | None,
+) -> History:
+    """Read a sniffed table into a History."""
+    if fmt == "tensorboard-csv":
+        return assemble(
+            source=source,
+            fmt=fmt,
+            series=[tensorboard_series(table, source)],
+            x_unit="step",
+            notes=table.notes,
+            columns=columns,
+            directions=directions,
+        )
+    notes = list(table.notes)
+    keep = tuple((columns or {}).keys())
+    skip: list[int] = []
+    x_name: str | None = None
+    x_unit = "epoch"
+    if fmt in ("ultralytics", "fastai-csv", "keras-csv"):
+        x_name = "epoch"
+    elif fmt == "lightning-csv":
+        x_name, x_unit = "step", "step"
+    elif fmt == "keras-pandas-csv":
+        if table.names[0] in ("", "Unnamed: 0"):
+            skip.append(0)
+            notes.append("the unnamed first column is the pandas row index; not a curve")
+    else:
+        x_name = table.find(*_X_CANDIDATES)
+        if x_name is not None and x_name.lower() not in _EPOCH_NAMES:
+            x_unit = "step"
+
+    x: FloatArray
+    if x_name is None:
+        x = _row_numbers(table.rows)
+        notes.append("no epoch/step column: epochs numbered from 1")
+    else:
+        x = x_from_column(table, x_name, source)
+        if fmt == "csv" and x_unit == "step" and _per_epoch_step(table, x, source):
+            x = _row_numbers(table.rows)
+            notes.append(
+                f"{x_name!r} restarts every epoch; x is the row number (1 = first logged row)"
+            )
+        skip.append(table.names.index(x_name))
+    series, more = table_series(table, source, x=x, skip=skip, keep_names=keep)
+    if x_name is not None:
+        # The x column itself is bookkeeping: say nothing about it.
+        series = [s for s in series if s.name != x_name]
+    return assemble(
+        source=source,
+        fmt=fmt,
+        series=series,
+        x_unit=x_unit,
+        notes=[*notes, *more],
+        columns=columns,
+        directions=directions,
+    )
+
+
+def tensorboard_name(source: str) -> tuple[str, str, str]:
+    """(run, tag, split) from TensorBoard's export name ``run-<run>-tag-<tag>.csv``.
+
+    A trailing ``-<digits>`` after the tag (added by hand, e.g. ``-20`` for 20 epochs) is dropped.
+    The run's last path part decides the split (``validation`` -> val, ``test`` -> test, else
+    train); TensorBoard writes ``/`` in run and tag names as ``_``.
+    """
+    base = os.path.basename(source)
+    m = _TB_NAME.search(base)
+    if m is None:
+        stem = os.path.splitext(base)[0]
+        return ".", stem or "value", "train"
+    run, tag = m.group("run"), m.group("tag")
+    last = re.split(r"[/_\\]", run)[-1] if run not in ("", ".") else ""
+    split = roles.split_of(last) if last else "none"
+    return run, tag, "train" if split == "none" else split
+
+
+def tensorboard_series(table: Table, source: str, *, name: str | None = None) -> Series:
+    """The single curve of a TensorBoard CSV export, named and classified from the file name."""
+    _, tag, split = tensorboard_name(source)
+    x = x_from_column(table, table.names[1], source)
+    col = parse_column(table, 2, source)
+    if col is None:
+        raise InputError("the Value column holds text, not numbers", path=source, field="Value")
+    role, _, direction = roles.classify(tag)
+    if role in ("train_loss", "val_loss"):
+        role = roles.role_for_split("loss", split)
+    elif role in ("train_metric", "val_metric") or (role == "other" and split != "train"):
+        role = roles.role_for_split("metric", split)
+    unit = "epoch" if tag.lower().startswith("epoch_") else "step"
+    return Series(
+        name or tag,
+        x,
+        col.values,
+        col.missing,
+        role=role,
+        split=roles.split_for_role(role, split),
+        direction=direction,
+        x_unit=unit,
+    )
+
+
+def read_csv_text(
+    text: str,
+    *,
+    source: str,
+    columns: Mapping[str, str] | None,
+    directions: Mapping[str, str] | None,
+) -> History:
+    table = parse_delimited(text, source)
+    if not table.names or all(not n for n in table.names):
+        raise InputError("no header line", path=source)
+    if table.rows == 0:
+        raise InputError("a header but no data rows", path=source)
+    return read_table(table, sniff(table), source=source, columns=columns, directions=directions)

@@ -1,0 +1,141 @@
+"""Hugging Face ``Trainer`` state: ``trainer_state.json`` (or its bare ``log_history`` list).
+
+``log_history`` mixes three kinds of entries, all keyed by the optimizer ``step``:
+
+1. training logs (``loss``, ``grad_norm``, ``learning_rate``) every ``logging_steps``;
+2. evaluations (``eval_loss``, ``eval_<metric>``, and ``eval_runtime``/``*_per_second``, which are
+   bookkeeping, not curves);
+3. one final summary (``train_runtime``, ``train_loss`` = the mean over the whole run). The summary
+   is *not* a curve point: its ``train_loss`` would look like a last training log and fake a jump,
+   so it is dropped and noted.
+
+x is the ``step`` (``x_unit="step"``); the fractional ``epoch`` becomes ``meta["steps_per_epoch"]``.
+Python's ``json`` writes and reads bare ``NaN``/``Infinity`` tokens, and so do we.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from curvedoc.errors import InputError
+from curvedoc.model import History
+from curvedoc.readers._assemble import assemble
+from curvedoc.readers._records import check_records, records_series
+
+FORMATS: tuple[tuple[str, str], ...] = (
+    ("hf-trainer-state", "Hugging Face Trainer trainer_state.json (log_history; x = step)"),
+)
+
+# trainer_state.json key -> meta key
+_META_KEYS = {
+    "train_batch_size": "batch_size",
+    "max_steps": "max_steps",
+    "num_train_epochs": "epochs",
+    "logging_steps": "logging_steps",
+    "eval_steps": "eval_steps",
+    "save_steps": "save_steps",
+    "global_step": "global_step",
+}
+
+
+def is_summary(entry: Mapping[str, object]) -> bool:
+    """The end-of-training summary entry (``train_runtime``, ``train_loss``, ``total_flos``)."""
+    return "train_runtime" in entry or ("train_loss" in entry and "loss" not in entry)
+
+
+def looks_like_log_history(records: Sequence[Mapping[str, object]]) -> bool:
+    """Records with HF's shape: a ``step`` key and HF-specific keys."""
+    keys = {k for rec in records for k in rec}
+    return "step" in keys and bool(
+        keys & {"train_runtime", "eval_runtime", "eval_loss"}
+        or ("loss" in keys and "learning_rate" in keys and "epoch" in keys)
+    )
+
+
+def _steps_per_epoch(records: Sequence[Mapping[str, object]]) -> int | float | None:
+    best: tuple[float, float] | None = None
+    for rec in records:
+        step, epoch = rec.get("step"), rec.get("epoch")
+        if (
+            isinstance(step, int | float)
+            and isinstance(epoch, int | float)
+            and epoch > 0
+            and (best is None or step > best[0])
+        ):
+            best = (float(step), float(epoch))
+    if best is None or not math.isfinite(best[0] / best[1]):
+        return None
+    spe = best[0] / best[1]
+    # HF rounds the logged epoch (to 2 decimals in old versions): snap to the nearest whole step.
+    return round(spe) if abs(spe - round(spe)) <= 0.01 * spe else round(spe, 2)
+
+
+def read_log_history(
+    log_history: object,
+    *,
+    source: str,
+    fmt: str,
+    state: Mapping[str, Any] | None = None,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+) -> History:
+    if not isinstance(log_history, list):
+        raise InputError("'log_history' is not a list", path=source, field="log_history")
+    records = check_records(log_history, source)
+    notes: list[str] = []
+    entries = []
+    for rec in records:
+        if is_summary(rec):
+            tl = rec.get("train_loss")
+            shown = f" (train_loss={tl:.4g})" if isinstance(tl, float | int) else ""
+            notes.append(
+                f"final summary entry at step {rec.get('step')}{shown} is not a curve point"
+            )
+            continue
+        entries.append(rec)
+    without_step = [r for r in entries if not isinstance(r.get("step"), int | float)]
+    if without_step:
+        notes.append(f"{len(without_step)} log entries without a step: dropped")
+        entries = [r for r in entries if isinstance(r.get("step"), int | float)]
+    if not entries:
+        raise InputError("log_history has no training or evaluation entries", path=source)
+    series, more = records_series(
+        entries, source=source, x_key="step", keep_names=tuple((columns or {}).keys())
+    )
+    meta: dict[str, Any] = {}
+    for key, meta_key in _META_KEYS.items():
+        value = (state or {}).get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            meta[meta_key] = value
+    spe = _steps_per_epoch(entries)
+    if spe:
+        meta["steps_per_epoch"] = spe
+    return assemble(
+        source=source,
+        fmt=fmt,
+        series=series,
+        x_unit="step",
+        notes=[*notes, *more],
+        meta=meta,
+        columns=columns,
+        directions=directions,
+    )
+
+
+def read_trainer_state(
+    state: Mapping[str, Any],
+    *,
+    source: str,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+) -> History:
+    return read_log_history(
+        state.get("log_history"),
+        source=source,
+        fmt="hf-trainer-state",
+        state=state,
+        columns=columns,
+        directions=directions,
+    )
