@@ -161,8 +161,11 @@ def load_pack(name_or_path: str | Path = "default") -> Pack:
 
 def _load_pack(name_or_path: str | Path, seen: tuple[str, ...]) -> Pack:
     raw, label = _load_raw(name_or_path)
-    if label in seen:
-        raise ConfigError(f"rule packs extend each other in a loop: {' -> '.join(seen)}")
+    # Compare resolved paths: "a.toml" and "sub/../a.toml" are the same pack.
+    identity = label if label.startswith("<builtin>") else str(Path(label).resolve())
+    if identity in seen:
+        chain = " -> ".join((*seen, identity))
+        raise ConfigError(f"rule packs extend each other in a loop: {chain}", path=label)
     header = raw.get("pack", {})
     if not isinstance(header, dict):
         raise ConfigError("[pack] must be a table", path=label, field="pack")
@@ -174,7 +177,7 @@ def _load_pack(name_or_path: str | Path, seen: tuple[str, ...]) -> Pack:
         target: str | Path = extends
         if ("/" in extends or extends.endswith(".toml")) and not label.startswith("<builtin>"):
             target = Path(label).parent / extends
-        base = _load_pack(target, (*seen, label))
+        base = _load_pack(target, (*seen, identity))
     unknown_top = set(raw) - {"pack", "rules"}
     if unknown_top:
         key = sorted(unknown_top)[0]
@@ -224,7 +227,7 @@ def _merge_rule(base: RuleConfig | None, table: Any, label: str, where: str) -> 
     if not isinstance(enabled, bool):
         raise ConfigError("must be true or false", path=label, field=f"{where}.enabled")
     severity = table.get("severity", base.severity if base else None)
-    if severity not in SEVERITY_RANK:
+    if not isinstance(severity, str) or severity not in SEVERITY_RANK:
         raise ConfigError(
             "must be one of info, warning, error", path=label, field=f"{where}.severity"
         )
