@@ -1,0 +1,406 @@
+"""The command line: ``curvedoc diagnose | rules | explain | schema``.
+
+Exit codes follow ruff/mypy (FORMATS.md B1): 0 = nothing at or above ``--fail-on``; 1 = a finding
+at or above it; 2 = a usage or configuration error, an unreadable input, or a curvedoc bug. With
+several inputs an unreadable one does not stop the others: all are diagnosed and printed, then the
+exit code is 2. Errors are one line on stderr (``curvedoc: error: ...``), never a traceback;
+``--debug`` shows the traceback of an internal error.
+
+Heavy modules (the engine, numpy, pydantic models, rich) are imported inside the commands, so
+``curvedoc --version`` and ``--help`` answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import inspect
+import io
+import json
+import os
+import shutil
+import sys
+import textwrap
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from curvedoc._version import __version__
+from curvedoc.errors import ConfigError, CurvedocError, InputError
+
+if TYPE_CHECKING:
+    from curvedoc.model import Report
+
+PROG = "curvedoc"
+FORMAT_CHOICES = ("terminal", "json", "markdown")
+FAIL_ON_CHOICES = ("error", "warning", "info", "never")
+COLOR_CHOICES = ("auto", "always", "never")
+MIN_WIDTH = 40
+EXPLAIN_WIDTH = 96
+
+
+# -- small helpers ----------------------------------------------------------------------------
+def _err(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def use_color(mode: str, stream: TextIO) -> bool:
+    """Decide whether to write ANSI color, in the precedence of FORMATS.md B8.
+
+    ``--color always|never`` wins; then ``NO_COLOR`` (any non-empty value) turns color off; then
+    ``FORCE_COLOR`` (any non-empty value, ``0`` included, as rich reads it) turns it on; then a
+    dumb terminal is plain; otherwise color exactly when ``stream`` is a terminal.
+    """
+    if mode != "auto":
+        return mode == "always"
+    env = os.environ
+    if env.get("NO_COLOR", ""):
+        return False
+    if env.get("FORCE_COLOR", ""):
+        return True
+    if env.get("TERM", "") in ("dumb", "unknown"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def terminal_width() -> int:
+    """The width to lay terminal output out in: ``COLUMNS``, the terminal's, or 100 when piped."""
+    return max(MIN_WIDTH, shutil.get_terminal_size((100, 24)).columns)
+
+
+def _split_assignment(text: str, flag: str) -> tuple[str, str]:
+    """``NAME=VALUE`` → (NAME, VALUE), split at the last ``=`` (a column name may hold one)."""
+    name, eq, value = text.rpartition("=")
+    if not eq or not name.strip() or not value.strip():
+        raise ConfigError(f"expected NAME=VALUE, got {text!r}", field=flag)
+    return name.strip(), value.strip()
+
+
+def _parse_outputs(values: Sequence[str]) -> list[tuple[str, Path]]:
+    outputs = []
+    for text in values:
+        fmt, eq, file = text.partition("=")
+        if not eq or not file:
+            raise ConfigError(f"expected FORMAT=FILE, got {text!r}", field="--output")
+        if fmt not in FORMAT_CHOICES:
+            raise ConfigError(
+                f"unknown format {fmt!r} (choose from {', '.join(FORMAT_CHOICES)})",
+                field="--output",
+            )
+        outputs.append((fmt, Path(file)))
+    return outputs
+
+
+def _write_stdout(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _write_file(path: Path, text: str) -> None:
+    try:
+        if path.parent != Path():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write: {exc.strerror or exc}", path=str(path)) from None
+
+
+# -- commands ---------------------------------------------------------------------------------
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    from curvedoc.api import diagnose_path
+    from curvedoc.formatters import render
+    from curvedoc.formatters.common import error_line, fails
+    from curvedoc.model import Report
+    from curvedoc.packs import resolve_settings
+
+    outputs = _parse_outputs(args.output)
+    columns = dict(_split_assignment(c, "--column") for c in args.column)
+    directions = dict(_split_assignment(d, "--direction") for d in args.direction)
+    config: str | None = None if args.isolated else (args.config or "auto")
+    settings = resolve_settings(
+        rules=args.rules,
+        select=args.select,
+        ignore=args.ignore,
+        set_params=args.set,
+        columns=columns,
+        directions=directions,
+        config=config,
+        fail_on=args.fail_on,
+    )
+    fail_on = settings.fail_on or "error"
+
+    reports: list[Report] = []
+    for path in args.paths:
+        try:
+            reports.append(diagnose_path(path, settings))
+        except InputError as exc:  # diagnose_path should not raise for bad input; be safe
+            reports.append(Report(curvedoc_version=__version__, source=path, error=str(exc)))
+
+    color = args.format == "terminal" and use_color(args.color, sys.stdout)
+    width = terminal_width() if args.format == "terminal" else None
+    _write_stdout(render(args.format, reports, fail_on=fail_on, color=color, width=width))
+    for fmt, file in outputs:
+        _write_file(file, render(fmt, reports, fail_on=fail_on))
+
+    unreadable = [r for r in reports if r.error is not None]
+    if args.format != "terminal":  # the terminal report already shows these lines
+        for report in unreadable:
+            _err(error_line(report))
+    if unreadable:
+        return 2
+    return 1 if any(fails(r, fail_on) for r in reports) else 0
+
+
+def _rule_rows() -> list[dict[str, Any]]:
+    from curvedoc.detectors import DETECTORS
+    from curvedoc.packs import load_pack
+
+    pack = load_pack("default")
+    rows = []
+    for det in DETECTORS:
+        cfg = pack.rules.get(det.name)
+        rows.append(
+            {
+                "code": det.code,
+                "name": det.name,
+                "severity": cfg.severity if cfg else None,
+                "enabled": cfg.enabled if cfg else False,
+                "summary": det.summary,
+            }
+        )
+    return rows
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    rows = _rule_rows()
+    if args.format == "json":
+        _write_stdout(json.dumps(rows, indent=2))
+        return 0
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from curvedoc.formatters.terminal import SEVERITY_STYLES, make_console
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
+    for column in ("code", "name", "severity", "enabled"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("summary")
+    for row in rows:
+        severity = row["severity"] or "–"
+        table.add_row(
+            Text(row["code"]),
+            Text(row["name"], style="bold"),
+            Text(severity, style=SEVERITY_STYLES.get(severity, "")),
+            Text("yes" if row["enabled"] else "no", style="" if row["enabled"] else "dim"),
+            Text(row["summary"]),
+        )
+    buf = io.StringIO()
+    console = make_console(buf, color=use_color(args.color, sys.stdout), width=terminal_width())
+    console.print(table)
+    _write_stdout("\n".join(line.rstrip() for line in buf.getvalue().splitlines()))
+    return 0
+
+
+def _toml_value(value: Any) -> str:
+    """A parameter value as it would be written in a rule pack."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(
+        text, width=EXPLAIN_WIDTH, subsequent_indent=indent, break_on_hyphens=False
+    )
+
+
+def explain_text(rule: str) -> str:
+    """What ``curvedoc explain RULE`` prints (raises UnknownRuleError for an unknown rule)."""
+    from curvedoc.detectors import get_detector
+    from curvedoc.packs import load_pack
+
+    det = get_detector(rule)
+    cfg = load_pack("default").rules.get(det.name)
+    lines = [f"{det.name} ({det.code})", "", inspect.cleandoc(det.__doc__ or det.summary), ""]
+    if cfg is None:
+        lines.append("The default pack does not configure this rule.")
+        return "\n".join(lines)
+    state = "enabled" if cfg.enabled else "disabled"
+    lines += [f"Default severity: {cfg.severity} ({state} by default)", ""]
+    if cfg.params:
+        lines.append("Default parameters (set with --set " + det.name + ".PARAM=VALUE):")
+        lines += [f"  {name} = {_toml_value(value)}" for name, value in cfg.params.items()]
+        lines.append("")
+    keys = [*det.evidence_keys, *det.optional_evidence_keys]
+    if keys:
+        lines += _wrap("Evidence (placeholders for advice templates): " + ", ".join(keys), "  ")
+        lines.append("")
+    if cfg.advice:
+        lines.append("Advice templates:")
+        for template in cfg.advice:
+            knob = f"{template.action} {template.param}"
+            if isinstance(template.factor, (int, float)):
+                knob += f" ×{template.factor:g}"
+            elif template.factor is not None:
+                knob += f" ×{{{template.factor}}}"
+            lines += _wrap(f"  - [{knob}] {template.text}", "    ")
+            if template.fallback:
+                lines += _wrap(f"    fallback: {template.fallback}", "      ")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n")
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    _write_stdout(explain_text(args.rule))
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from curvedoc.model import Report
+
+    _write_stdout(json.dumps(Report.model_json_schema(), indent=2))
+    return 0
+
+
+# -- parser -----------------------------------------------------------------------------------
+def _debug_parent() -> argparse.ArgumentParser:
+    # SUPPRESS as the default, so a subcommand does not reset a --debug given before it.
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the traceback of an internal error",
+    )
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    debug = _debug_parent()
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Diagnose training curves: what went wrong, where, how sure, what to change.",
+        parents=[debug],
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    d = sub.add_parser(
+        "diagnose",
+        parents=[debug],
+        help="diagnose one or more training logs",
+        description="Diagnose training logs. Exit 0: nothing at or above --fail-on; 1: findings"
+        " at or above it; 2: usage/config error or an unreadable input.",
+    )
+    d.add_argument("paths", nargs="+", metavar="PATH", help="a training log file or run folder")
+    d.add_argument("--format", choices=FORMAT_CHOICES, default="terminal", help="stdout format")
+    d.add_argument(
+        "--output",
+        action="append",
+        default=[],
+        metavar="FORMAT=FILE",
+        help="also write FORMAT to FILE (repeatable)",
+    )
+    d.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default=None,
+        help="exit 1 on a finding at or above this severity (default: error, or [tool.curvedoc])",
+    )
+    d.add_argument("--rules", metavar="FILE", help="a rule pack (TOML file or built-in name)")
+    d.add_argument(
+        "--select",
+        action="append",
+        metavar="RULE,...",
+        help="run only these rules (codes or names; repeatable)",
+    )
+    d.add_argument(
+        "--ignore", action="append", metavar="RULE,...", help="skip these rules (repeatable)"
+    )
+    d.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="RULE.PARAM=VALUE",
+        help="override a rule parameter, severity or enabled (repeatable)",
+    )
+    d.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="NAME=ROLE",
+        help="treat column NAME as ROLE (train_loss, val_loss, ..., ignore; repeatable)",
+    )
+    d.add_argument(
+        "--direction",
+        action="append",
+        default=[],
+        metavar="NAME=min|max",
+        help="whether lower or higher is better for metric NAME (repeatable)",
+    )
+    cfg = d.add_mutually_exclusive_group()
+    cfg.add_argument("--config", metavar="PYPROJECT", help="read [tool.curvedoc] from this file")
+    cfg.add_argument("--isolated", action="store_true", help="ignore pyproject.toml settings")
+    d.add_argument("--color", choices=COLOR_CHOICES, default="auto", help="terminal colors")
+    d.set_defaults(handler=cmd_diagnose)
+
+    r = sub.add_parser("rules", parents=[debug], help="list the rules with their defaults")
+    r.add_argument("--format", choices=("terminal", "json"), default="terminal")
+    r.add_argument("--color", choices=COLOR_CHOICES, default="auto")
+    r.set_defaults(handler=cmd_rules)
+
+    e = sub.add_parser("explain", parents=[debug], help="explain a rule (code or name)")
+    e.add_argument("rule", metavar="RULE")
+    e.set_defaults(handler=cmd_explain)
+
+    s = sub.add_parser("schema", parents=[debug], help="print the JSON Schema of a report")
+    s.set_defaults(handler=cmd_schema)
+    return parser
+
+
+def _exit_status(exc: SystemExit) -> int:
+    if exc.code is None:
+        return 0
+    return exc.code if isinstance(exc.code, int) else 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit code (``python -m curvedoc`` raises it)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors: argparse already printed
+        return _exit_status(exc)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return handler(args)
+    except CurvedocError as exc:
+        _err(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`curvedoc ... | head`): stop quietly, and keep Python from
+        # complaining again when it flushes stdout at exit.
+        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        else:
+            print(
+                f"{PROG}: internal error: {type(exc).__name__}: {exc}"
+                " (a bug in curvedoc; rerun with --debug to see the traceback)",
+                file=sys.stderr,
+            )
+        return 2

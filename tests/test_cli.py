@@ -1,0 +1,454 @@
+"""The command line, called in-process through ``main()`` (and once as ``python -m curvedoc``)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from curvedoc import __version__
+from curvedoc.cli import explain_text, main, use_color
+from curvedoc.detectors import DETECTORS
+from curvedoc.model import Report
+
+REPO = Path(__file__).resolve().parents[1]
+ANSI = re.compile(r"\x1b\[")
+
+# An epoch-level Keras history: training keeps falling, validation bottoms out at epoch 13 and
+# then rises by far more than its noise (CD201 overfitting, a warning in the default pack).
+LOSS = [1 / (i + 1) + 0.1 for i in range(30)]
+VAL_OVERFIT = [1 / (i + 1) + 0.2 + max(0, i - 12) * 0.05 for i in range(30)]
+VAL_HEALTHY = [v + 0.05 for v in LOSS]
+
+
+@pytest.fixture(autouse=True)
+def hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No pyproject.toml above the working directory and no color settings from the caller."""
+    monkeypatch.chdir(tmp_path)
+    for var in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def write_history(path: Path, val: list[float], loss: list[float] = LOSS) -> str:
+    path.write_text(json.dumps({"loss": loss, "val_loss": val}), encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def overfit(tmp_path: Path) -> str:
+    return write_history(tmp_path / "overfit.json", VAL_OVERFIT)
+
+
+@pytest.fixture
+def healthy(tmp_path: Path) -> str:
+    return write_history(tmp_path / "healthy.json", VAL_HEALTHY)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def rules_in(json_text: str) -> list[str]:
+    return [f["rule"] for f in json.loads(json_text)["findings"]]
+
+
+# --- diagnose: exit codes -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "expected"),
+    [(None, 0), ("error", 0), ("warning", 1), ("info", 1), ("never", 0)],
+)
+def test_exit_code_follows_fail_on(
+    capsys: pytest.CaptureFixture[str], overfit: str, fail_on: str | None, expected: int
+) -> None:
+    argv = ["diagnose", overfit] + ([] if fail_on is None else ["--fail-on", fail_on])
+    code, out, _ = run(capsys, *argv)
+    assert code == expected
+    assert "CD201" in out
+    assert "overfitting" in out
+
+
+def test_healthy_run_exits_zero_even_at_info(
+    capsys: pytest.CaptureFixture[str], healthy: str
+) -> None:
+    code, out, err = run(capsys, "diagnose", healthy, "--fail-on", "info")
+    assert code == 0
+    assert "No problems found in 2 curves" in out
+    assert err == ""
+
+
+def test_set_severity_to_error_makes_the_default_gate_fail(
+    capsys: pytest.CaptureFixture[str], overfit: str
+) -> None:
+    code, out, _ = run(capsys, "diagnose", overfit, "--set", "overfitting.severity=error")
+    assert code == 1
+    assert "1 finding: 1 error" in out
+
+
+def test_set_a_parameter_changes_the_diagnosis(
+    capsys: pytest.CaptureFixture[str], overfit: str
+) -> None:
+    # Demanding a 1000% rise above the best makes this run not overfit any more.
+    code, out, _ = run(
+        capsys, "diagnose", overfit, "--format", "json", "--set", "overfitting.min_rise=10"
+    )
+    assert code == 0
+    assert "overfitting" not in rules_in(out)
+
+
+@pytest.mark.parametrize(
+    "setting", ["overfitting.no_such_param=1", "no-such-rule.min_rise=1", "overfitting", "=1"]
+)
+def test_bad_set_is_a_one_line_config_error(
+    capsys: pytest.CaptureFixture[str], overfit: str, setting: str
+) -> None:
+    code, out, err = run(capsys, "diagnose", overfit, "--set", setting)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("curvedoc: error: ")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_unreadable_input_among_others(
+    capsys: pytest.CaptureFixture[str], overfit: str, healthy: str, tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "missing.json")
+    code, out, _ = run(capsys, "diagnose", overfit, missing, healthy)
+    assert code == 2
+    error_lines = [line for line in out.splitlines() if line.startswith("error: ")]
+    assert len(error_lines) == 1
+    assert "missing.json" in error_lines[0]
+    # The other inputs are still diagnosed and shown, in order, with a total.
+    assert out.index("overfit.json") < out.index("missing.json") < out.index("healthy.json")
+    assert "CD201" in out
+    assert "No problems found" in out
+    assert out.rstrip().splitlines()[-1] == "3 runs: 1 unreadable, 1 with warnings, 1 clean"
+
+
+def test_unreadable_input_with_json_goes_to_stderr_too(
+    capsys: pytest.CaptureFixture[str], overfit: str, tmp_path: Path
+) -> None:
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{not json", encoding="utf-8")
+    code, out, err = run(capsys, "diagnose", overfit, str(garbage), "--format", "json")
+    assert code == 2
+    data = json.loads(out)
+    assert [d["error"] is None for d in data] == [True, False]
+    assert data[1]["findings"] == []
+    assert err.startswith("curvedoc: error: ")
+    assert "garbage.json" in err
+
+
+# --- diagnose: formats and outputs ----------------------------------------------------------
+
+
+def test_json_one_input_is_an_object_two_are_an_array(
+    capsys: pytest.CaptureFixture[str], overfit: str, healthy: str
+) -> None:
+    _, one, _ = run(capsys, "diagnose", overfit, "--format", "json")
+    single = json.loads(one)
+    assert isinstance(single, dict)
+    Report.model_validate(single)
+    assert [f["rule"] for f in single["findings"]] == ["overfitting"]
+    assert single["findings"][0]["severity"] == "warning"
+
+    _, two, _ = run(capsys, "diagnose", overfit, healthy, "--format", "json")
+    both = json.loads(two)
+    assert isinstance(both, list)
+    assert [Path(d["source"]).name for d in both] == ["overfit.json", "healthy.json"]
+
+
+def test_output_files_are_written_in_addition_to_stdout(
+    capsys: pytest.CaptureFixture[str], overfit: str, tmp_path: Path
+) -> None:
+    a, b, md = tmp_path / "a.json", tmp_path / "sub" / "b.json", tmp_path / "summary.md"
+    code, out, _ = run(
+        capsys,
+        "diagnose",
+        overfit,
+        "--output",
+        f"json={a}",
+        "--output",
+        f"json={b}",
+        "--output",
+        f"markdown={md}",
+    )
+    assert code == 0
+    assert "CD201" in out  # stdout keeps the terminal format
+    assert not out.lstrip().startswith("{")
+    for path in (a, b):
+        assert rules_in(path.read_text(encoding="utf-8")) == ["overfitting"]
+    summary = md.read_text(encoding="utf-8")
+    assert "| Severity | Code | Rule |" in summary
+    assert "\x1b[" not in summary
+
+
+@pytest.mark.parametrize("spec", ["json", "yaml=out.txt", "json="])
+def test_bad_output_spec_is_an_error(
+    capsys: pytest.CaptureFixture[str], overfit: str, spec: str
+) -> None:
+    code, _, err = run(capsys, "diagnose", overfit, "--output", spec)
+    assert code == 2
+    assert err.startswith("curvedoc: error: --output: ")
+
+
+def test_markdown_on_stdout(capsys: pytest.CaptureFixture[str], overfit: str) -> None:
+    code, out, _ = run(capsys, "diagnose", overfit, "--format", "markdown", "--fail-on", "warning")
+    assert code == 1
+    assert out.startswith("### ❌ curvedoc: ")
+
+
+# --- diagnose: rule selection, columns, config ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flags", "fires"),
+    [
+        (["--select", "overfitting"], True),
+        (["--select", "CD201"], True),
+        (["--select", "CD101,divergence"], False),
+        (["--select", "CD101", "--select", "CD201"], True),
+        (["--ignore", "overfitting"], False),
+        (["--ignore", "CD301", "--ignore", "CD201"], False),
+        (["--ignore", "plateau"], True),
+    ],
+)
+def test_select_and_ignore_take_codes_or_names(
+    capsys: pytest.CaptureFixture[str], overfit: str, flags: list[str], fires: bool
+) -> None:
+    code, out, _ = run(capsys, "diagnose", overfit, "--format", "json", *flags)
+    assert code == 0
+    assert ("overfitting" in rules_in(out)) is fires
+
+
+def test_unknown_rule_in_select_is_a_config_error(
+    capsys: pytest.CaptureFixture[str], overfit: str
+) -> None:
+    code, _, err = run(capsys, "diagnose", overfit, "--select", "no-such-rule")
+    assert code == 2
+    assert err.startswith("curvedoc: error: ")
+    assert "no-such-rule" in err
+
+
+def test_column_maps_unknown_names_to_roles(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "custom.json"
+    path.write_text(json.dumps({"fit_objective": LOSS, "holdout_objective": VAL_OVERFIT}))
+    flags = ["--column", "fit_objective=train_loss", "--column", "holdout_objective=val_loss"]
+    _, out, _ = run(capsys, "diagnose", str(path), "--format", "json", *flags)
+    assert rules_in(out) == ["overfitting"]
+    roles = {c["name"]: c["role"] for c in json.loads(out)["curves"]}
+    assert roles == {"fit_objective": "train_loss", "holdout_objective": "val_loss"}
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--column", "loss"], ["--column", "loss=not-a-role"], ["--direction", "val_loss=up"]],
+)
+def test_bad_column_or_direction_is_an_error(
+    capsys: pytest.CaptureFixture[str], overfit: str, flags: list[str]
+) -> None:
+    code, _, err = run(capsys, "diagnose", overfit, *flags)
+    assert code == 2
+    assert err.startswith("curvedoc: error: ")
+
+
+def test_pyproject_fail_on_applies_and_the_flag_wins(
+    capsys: pytest.CaptureFixture[str], overfit: str, tmp_path: Path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.curvedoc]\nfail-on = "warning"\n')
+    assert run(capsys, "diagnose", overfit)[0] == 1
+    assert run(capsys, "diagnose", overfit, "--fail-on", "error")[0] == 0
+    assert run(capsys, "diagnose", overfit, "--isolated")[0] == 0
+
+
+def test_explicit_config_file(
+    capsys: pytest.CaptureFixture[str], overfit: str, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "elsewhere" / "pyproject.toml"
+    cfg.parent.mkdir()
+    cfg.write_text('[tool.curvedoc]\nignore = ["overfitting"]\n')
+    _, out, _ = run(capsys, "diagnose", overfit, "--format", "json", "--config", str(cfg))
+    assert rules_in(out) == []
+
+
+def test_bad_config_is_one_line_naming_the_file(
+    capsys: pytest.CaptureFixture[str], overfit: str, tmp_path: Path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.curvedoc]\nfail-on = "sometimes"\n')
+    code, out, err = run(capsys, "diagnose", overfit)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("curvedoc: error: ")
+    assert "pyproject.toml" in err
+    assert err.count("\n") == 1
+
+
+def test_config_and_isolated_exclude_each_other(
+    capsys: pytest.CaptureFixture[str], overfit: str
+) -> None:
+    code, _, err = run(capsys, "diagnose", overfit, "--isolated", "--config", "pyproject.toml")
+    assert code == 2
+    assert "not allowed with" in err
+
+
+# --- color ----------------------------------------------------------------------------------
+
+
+def test_color_flag_and_environment(
+    capsys: pytest.CaptureFixture[str], overfit: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not ANSI.search(run(capsys, "diagnose", overfit)[1])  # captured stdout: not a TTY
+    assert ANSI.search(run(capsys, "diagnose", overfit, "--color", "always")[1])
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert ANSI.search(run(capsys, "diagnose", overfit)[1])
+    monkeypatch.setenv("NO_COLOR", "1")  # NO_COLOR wins over FORCE_COLOR
+    assert not ANSI.search(run(capsys, "diagnose", overfit)[1])
+    assert not ANSI.search(run(capsys, "diagnose", overfit, "--format", "json")[1])
+
+
+class _Tty:
+    def isatty(self) -> bool:
+        return True
+
+
+def test_use_color_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    tty = _Tty()
+    assert use_color("auto", tty)  # type: ignore[arg-type]
+    assert not use_color("never", tty)  # type: ignore[arg-type]
+    monkeypatch.setenv("NO_COLOR", "")  # empty means unset, per no-color.org
+    assert use_color("auto", tty)  # type: ignore[arg-type]
+    monkeypatch.setenv("TERM", "dumb")
+    assert not use_color("auto", tty)  # type: ignore[arg-type]
+    monkeypatch.setenv("FORCE_COLOR", "0")  # rich's reading: any non-empty value forces
+    assert use_color("auto", sys.stderr)
+    monkeypatch.setenv("NO_COLOR", "x")
+    assert not use_color("auto", tty)  # type: ignore[arg-type]
+    assert use_color("always", tty)  # type: ignore[arg-type]
+
+
+# --- other commands -------------------------------------------------------------------------
+
+
+def test_rules_lists_every_detector(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "rules")
+    assert code == 0
+    for det in DETECTORS:
+        line = next(line for line in out.splitlines() if line.startswith(det.code))
+        assert det.name in line
+    assert "overfitting" in out
+    assert "warning" in out
+
+
+def test_rules_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "rules", "--format", "json")
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["code"] for r in rows] == [d.code for d in DETECTORS]
+    overfitting = next(r for r in rows if r["name"] == "overfitting")
+    assert overfitting["severity"] == "warning"
+    assert overfitting["enabled"] is True
+    assert overfitting["summary"]
+
+
+def test_explain_by_name_and_by_code(capsys: pytest.CaptureFixture[str]) -> None:
+    code, by_name, _ = run(capsys, "explain", "overfitting")
+    assert code == 0
+    assert run(capsys, "explain", "CD201")[1] == by_name
+    assert by_name.startswith("overfitting (CD201)")
+    for heading in ("What it detects", "Why it matters", "Example", "What to try", "Parameters"):
+        assert heading in by_name
+    assert "Default severity: warning" in by_name
+    assert "min_rise = 0.05" in by_name
+    assert "Advice templates:" in by_name
+    assert "[enable early_stopping]" in by_name
+
+
+def test_explain_every_rule() -> None:
+    for det in DETECTORS:
+        assert explain_text(det.code).startswith(f"{det.name} ({det.code})")
+
+
+def test_explain_unknown_rule_lists_the_valid_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "explain", "nope")
+    assert code == 2
+    assert out == ""
+    assert err.startswith("curvedoc: error: ")
+    for det in DETECTORS:
+        assert det.name in err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--version")
+    assert code == 0
+    assert out.strip() == f"curvedoc {__version__}"
+
+
+def test_schema_is_the_report_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "schema")
+    assert code == 0
+    assert json.loads(out) == Report.model_json_schema()
+
+
+def test_usage_errors_exit_two(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys)[0] == 2  # no command
+    assert run(capsys, "diagnose")[0] == 2  # no PATH
+    code, _, err = run(capsys, "diagnose", "x.json", "--fail-on", "sometimes")
+    assert code == 2
+    assert "invalid choice" in err
+
+
+# --- internal errors ------------------------------------------------------------------------
+
+
+def _explode(*_args: object, **_kwargs: object) -> Report:
+    raise RuntimeError("kaboom")
+
+
+def test_internal_error_is_one_line_without_traceback(
+    capsys: pytest.CaptureFixture[str], overfit: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("curvedoc.api.diagnose_path", _explode)
+    code, _, err = run(capsys, "diagnose", overfit)
+    assert code == 2
+    assert err.count("\n") == 1
+    assert err.startswith("curvedoc: internal error: RuntimeError: kaboom")
+    assert "--debug" in err
+    assert "Traceback" not in err
+
+
+def test_debug_shows_the_traceback(
+    capsys: pytest.CaptureFixture[str], overfit: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("curvedoc.api.diagnose_path", _explode)
+    for argv in (["--debug", "diagnose", overfit], ["diagnose", overfit, "--debug"]):
+        code, _, err = run(capsys, *argv)
+        assert code == 2
+        assert "Traceback (most recent call last)" in err
+        assert "RuntimeError: kaboom" in err
+
+
+# --- python -m curvedoc ---------------------------------------------------------------------
+
+
+def test_python_dash_m(overfit: str, healthy: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "curvedoc", "diagnose", overfit, healthy, "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=Path(overfit).parent,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert [len(r["findings"]) for r in json.loads(proc.stdout)] == [1, 0]
