@@ -97,10 +97,12 @@ def merge_advice(findings: Sequence[Finding]) -> tuple[list[Advice], list[str]]:
         opposite = OPPOSITE.get(a.action)
         if opposite is not None and (a.param, opposite) in chosen:
             winner = chosen[(a.param, opposite)]
-            notes.append(
+            note = (
                 f"advice conflict on {a.param}: kept '{opposite}' from {winner.rule} "
                 f"({winner.severity}) over '{a.action}' from {a.rule} ({a.severity})"
             )
+            if note not in notes:  # two findings of one rule would repeat it word for word
+                notes.append(note)
             continue
         chosen[key] = a
     return list(chosen.values()), notes
