@@ -12,7 +12,7 @@ from rich.console import Console
 from curvedoc.formatters import FORMATTERS, render
 from curvedoc.formatters.common import fails, total_line
 from curvedoc.formatters.markdown import md_escape, render_markdown
-from curvedoc.formatters.sparkline import BLOCKS, MARKS, draw, resample, span_marks
+from curvedoc.formatters.sparkline import BLOCKS, MARKS, Axis, draw, place, span_marks
 from curvedoc.formatters.terminal import render_report, render_terminal
 from curvedoc.model import (
     Advice,
@@ -199,9 +199,32 @@ def test_draw_uses_a_log_scale_for_values_spanning_decades() -> None:
     assert not draw([-1.0, 1000.0]).log_scale
 
 
-def test_resample_merges_buckets_by_mean() -> None:
-    assert resample([1.0, 3.0, 5.0, None], 2) == [2.0, 5.0]
-    assert resample([1.0, 2.0], 5) == [1.0, 2.0]
+def step_curve(name: str, role: str, sketch: list[float | None], **kw: object) -> CurveSummary:
+    return summary(name, role, sketch, x_unit="step", **kw)
+
+
+def test_place_on_own_axis_is_the_identity_and_narrower_axes_merge_by_mean() -> None:
+    curve = summary("loss", "train_loss", ramp(0, 47), x_start=0.0, x_end=47.0, points=48)
+    axis = Axis.of(curve)
+    assert axis is not None
+    assert place(curve, axis) == pytest.approx(ramp(0, 47))
+    half = place(curve, Axis(0.0, 47.0, 24, "epoch"))
+    assert half == pytest.approx([2 * i + 0.5 for i in range(24)])
+
+
+def test_place_puts_a_sparse_curve_on_the_shared_axis_with_gaps() -> None:
+    # Evaluated every 1000 steps (one point per sketch bucket) next to a loss logged from step 0.
+    evals = step_curve(
+        "eval_loss", "val_loss", [1.0, 2.0, 3.0, 4.0, 5.0], x_start=1000.0, x_end=5000.0, points=5
+    )
+    row = place(evals, Axis(0.0, 5000.0, 50, "step"))
+    assert {i: v for i, v in enumerate(row) if v is not None} == {
+        10: 1.0,
+        20: 2.0,
+        30: 3.0,
+        40: 4.0,
+        49: 5.0,
+    }
 
 
 def test_span_marks_cover_the_buckets_of_the_span() -> None:
@@ -217,6 +240,20 @@ def test_span_marks_cover_the_buckets_of_the_span() -> None:
     assert marks[25] == "warning"
     assert marks[31] is None
     assert sum(m is not None for m in span_marks(curve, [finding(start=5, end=5)])) == 1
+
+
+def test_span_marks_on_a_shared_axis() -> None:
+    evals = step_curve("val_loss", "val_loss", [1.0, 2.0, 3.0], x_start=1000.0, x_end=3000.0)
+    marks = span_marks(
+        evals,
+        [finding(start=2000, end=3000).model_copy(update={"span": step_span(2000, 3000)})],
+        Axis(0.0, 4000.0, 40, "step"),
+    )
+    assert [i for i, m in enumerate(marks) if m] == list(range(20, 31))
+
+
+def step_span(start: float, end: float) -> Span:
+    return Span(start=start, end=end, x_unit="step")
 
 
 def test_span_marks_ignore_other_curves_units_and_out_of_range_spans() -> None:
@@ -245,9 +282,9 @@ def test_terminal_plain_has_no_ansi_and_shows_every_section() -> None:
         "epochs 20–40",
         "high",
         "1. Stop at epoch 20",
-        "skipped plateau (CD401): fewer than 10 points",
-        "divergence (CD301)",
-        "note: merged 2 repeated steps",
+        "skipped  plateau (CD401): fewer than 10 points",
+        "crashed  divergence (CD301), its results are missing: ValueError: boom",
+        "note     merged 2 repeated steps",
         "learning_rate 0.001",
     ):
         assert expected in out, expected
@@ -270,6 +307,21 @@ def test_terminal_sparkline_with_span_marks_aligned_under_it() -> None:
     # The lr curve is not a main curve and no finding names it: no picture.
     assert not any(line.startswith("lr ") for line in out)
     assert "+1 more curve not pictured" in "\n".join(out)
+
+
+def test_terminal_curves_of_a_run_share_one_x_axis() -> None:
+    loss = step_curve("loss", "train_loss", ramp(2.0, 0.1), x_start=0.0, x_end=4800.0, points=200)
+    evals = step_curve(
+        "eval_loss", "val_loss", [0.5, 0.6, 0.7, 0.8], x_start=1200.0, x_end=4800.0, points=4
+    )
+    out = render_terminal([problem_report(curves=[loss, evals], findings=[])], width=120)
+    lines = out.splitlines()
+    loss_line = next(line for line in lines if line.startswith("loss "))
+    eval_line = next(line for line in lines if line.startswith("eval_loss "))
+    first = next(i for i, ch in enumerate(loss_line) if ch in BLOCKS)
+    columns = [i - first for i, ch in enumerate(eval_line) if ch in BLOCKS]
+    # 48 columns over steps 0–4800: 100 steps a column; evaluations at 1200, 2400, 3600, 4800.
+    assert columns == [12, 24, 36, 47]
 
 
 def test_terminal_shows_markup_from_logs_literally() -> None:

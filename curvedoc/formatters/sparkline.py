@@ -1,9 +1,10 @@
 """Unicode sparklines of a curve's sketch, and the finding spans marked under them.
 
-``CurveSummary.sketch`` holds bucket means over evenly spaced buckets of ``[x_start, x_end]``;
-one character per bucket gives a picture that fits on a line. A second line, aligned to the same
-buckets, marks where findings lie, so "overfitting from epoch 14" can be *seen* under the
-validation curve.
+``CurveSummary.sketch`` holds bucket means over evenly spaced buckets of ``[x_start, x_end]``.
+The curves of a run are laid out on one shared x axis (:class:`Axis`), one character per column,
+so a validation curve evaluated every 1000 steps lines up with a training loss logged every 25. A
+second line, on the same columns, marks where findings lie, so "overfitting from epoch 14" can be
+*seen* under the validation curve.
 """
 
 from __future__ import annotations
@@ -66,10 +67,65 @@ def draw(values: Sequence[float | None], *, log_scale: bool | None = None) -> Sp
     return Sparkline("".join(chars), log_scale=log_scale)
 
 
-def _bucket(x: float, start: float, end: float, n: int) -> int:
+def _column(x: float, start: float, end: float, width: int) -> int:
+    """The column of position ``x`` on an axis ``[start, end]`` drawn ``width`` columns wide."""
     if end <= start:
         return 0
-    return min(n - 1, max(0, math.floor((x - start) / (end - start) * n)))
+    return min(width - 1, max(0, math.floor((x - start) / (end - start) * width)))
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A shared x axis: every curve of a run drawn on it lines up, and so do the span marks."""
+
+    start: float
+    end: float
+    width: int
+    x_unit: str
+
+    @classmethod
+    def of(cls, curve: CurveSummary, width: int | None = None) -> Axis | None:
+        """The curve's own axis (one column per sketch bucket by default); None if it has none."""
+        if curve.x_start is None or curve.x_end is None or not curve.sketch:
+            return None
+        return cls(curve.x_start, curve.x_end, width or len(curve.sketch), curve.x_unit)
+
+    def column(self, x: float) -> int:
+        return _column(x, self.start, self.end, self.width)
+
+
+def bucket_positions(curve: CurveSummary) -> list[float]:
+    """Where on the x axis each sketch bucket lies.
+
+    When every point has its own bucket (``points == len(sketch)``, short logs), the points are
+    taken as evenly spaced from ``x_start`` to ``x_end``, which puts each one exactly on its x for
+    the usual every-epoch or every-N-steps logging. Otherwise a bucket stands at its centre.
+    """
+    n = len(curve.sketch)
+    if curve.x_start is None or curve.x_end is None or n == 0:
+        return []
+    lo, hi = curve.x_start, curve.x_end
+    if n == 1:
+        return [lo]
+    if curve.points == n:
+        return [lo + i * (hi - lo) / (n - 1) for i in range(n)]
+    return [lo + (i + 0.5) * (hi - lo) / n for i in range(n)]
+
+
+def place(curve: CurveSummary, axis: Axis) -> list[float | None]:
+    """The curve's sketch laid out on ``axis``: the mean of the buckets falling in each column.
+
+    A curve logged less often than the others (an evaluation every 1000 steps next to a training
+    loss every 25) gets gaps rather than being stretched, so all curves of a run line up.
+    """
+    sums = [0.0] * axis.width
+    counts = [0] * axis.width
+    for x, v in zip(bucket_positions(curve), curve.sketch, strict=True):
+        if v is not None and math.isfinite(v):
+            col = axis.column(x)
+            sums[col] += v
+            counts[col] += 1
+    return [t / c if c else None for t, c in zip(sums, counts, strict=True)]
 
 
 def findings_on(curve: CurveSummary, findings: Sequence[Finding]) -> list[Finding]:
@@ -85,47 +141,23 @@ def findings_on(curve: CurveSummary, findings: Sequence[Finding]) -> list[Findin
 
 
 def span_marks(
-    curve: CurveSummary, findings: Sequence[Finding], buckets: int | None = None
+    curve: CurveSummary, findings: Sequence[Finding], axis: Axis | None = None
 ) -> list[str | None]:
-    """Per bucket, the worst severity of a finding on this curve covering it (else None).
+    """Per column of ``axis``, the worst severity of a finding on this curve covering it.
 
-    ``buckets`` defaults to the length of the sketch (pass the resampled width when the sparkline
-    was resampled). Spans outside the curve's x range are not drawn; a point span marks the one
-    bucket holding it.
+    ``axis`` defaults to the curve's own (one column per sketch bucket). Spans outside the
+    curve's x range are not drawn; a point span marks the one column holding it.
     """
-    n = len(curve.sketch) if buckets is None else buckets
-    marks: list[str | None] = [None] * n
-    if n == 0 or curve.x_start is None or curve.x_end is None:
-        return marks
-    lo_x, hi_x = curve.x_start, curve.x_end
+    axis = axis or Axis.of(curve)
+    if axis is None or curve.x_start is None or curve.x_end is None:
+        return [None] * (axis.width if axis else 0)
+    marks: list[str | None] = [None] * axis.width
     for f in findings_on(curve, findings):
         start, end = sorted((f.span.start, f.span.end))
-        if end < lo_x or start > hi_x:
+        if end < curve.x_start or start > curve.x_end:
             continue
-        first, last = _bucket(start, lo_x, hi_x, n), _bucket(end, lo_x, hi_x, n)
-        for i in range(first, last + 1):
+        for i in range(axis.column(start), axis.column(end) + 1):
             held = marks[i]
             if held is None or SEVERITY_RANK[f.severity] > SEVERITY_RANK[held]:
                 marks[i] = f.severity
     return marks
-
-
-def mark_line(marks: Sequence[str | None]) -> str:
-    """The marks as text: a severity glyph under each marked bucket, spaces elsewhere."""
-    return "".join(" " if m is None else MARKS[m] for m in marks)
-
-
-def resample(values: Sequence[float | None], n: int) -> list[float | None]:
-    """Merge ``values`` into ``n`` evenly spaced groups (means of their finite values).
-
-    Used when a terminal is too narrow for one character per sketch bucket; with ``n`` at least
-    ``len(values)`` the values come back unchanged.
-    """
-    if n >= len(values) or n <= 0:
-        return list(values)
-    out: list[float | None] = []
-    for i in range(n):
-        lo, hi = i * len(values) // n, (i + 1) * len(values) // n
-        group = [v for v in values[lo:hi] if v is not None and math.isfinite(v)]
-        out.append(sum(group) / len(group) if group else None)
-    return out

@@ -32,12 +32,14 @@ from curvedoc.formatters.common import (
     plural,
     run_facts,
     total_line,
+    x_extent,
 )
 from curvedoc.formatters.sparkline import (
     MARKS,
+    Axis,
     draw,
     findings_on,
-    resample,
+    place,
     span_marks,
     wants_log_scale,
 )
@@ -77,8 +79,8 @@ def _curve_stats(curve: CurveSummary, log_scale: bool) -> Text:
     return stats
 
 
-def _marks_text(curve: CurveSummary, report: Report, buckets: int) -> Text | None:
-    marks = span_marks(curve, report.findings, buckets)
+def _marks_text(curve: CurveSummary, report: Report, axis: Axis) -> Text | None:
+    marks = span_marks(curve, report.findings, axis)
     if not any(marks):
         return None
     line = Text()
@@ -93,9 +95,9 @@ def _marks_text(curve: CurveSummary, report: Report, buckets: int) -> Text | Non
 class CurvePictures:
     """A sparkline per main curve with its numbers, and finding spans marked underneath.
 
-    A renderable rather than a fixed table because the sparklines shrink (by merging buckets) to
-    leave room for the numbers when the console is narrow; the marks are computed on the same
-    buckets, so they stay aligned.
+    All curves in the run's x unit share one axis, so their sparklines line up column by column.
+    It is a renderable rather than a fixed table because the sparklines narrow (columns merge
+    buckets) to leave room for the numbers on a narrow console; the marks use the same columns.
     """
 
     MIN_SPARK = 16
@@ -105,6 +107,12 @@ class CurvePictures:
         self.report = report
         self.shown, self.left_out = main_curves(report)
 
+    def _axis(self, curve: CurveSummary, width: int) -> Axis | None:
+        extent = x_extent(self.shown)
+        if extent is not None and curve.x_unit == extent[0]:
+            return Axis(extent[1], extent[2], width, extent[0])
+        return Axis.of(curve, width)
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         logs = [wants_log_scale(c.sketch) for c in self.shown]
         stats = [_curve_stats(c, log) for c, log in zip(self.shown, logs, strict=True)]
@@ -112,16 +120,17 @@ class CurvePictures:
         stats_w = max(t.cell_len for t in stats)
         longest = max(len(c.sketch) for c in self.shown)
         room = options.max_width - name_w - stats_w - 4
-        width = min(longest, max(self.MIN_SPARK, room))
+        width = max(1, min(longest, max(self.MIN_SPARK, room)))
 
         grid = Table.grid(padding=(0, 2))
         grid.add_column(no_wrap=True, overflow="ellipsis", max_width=self.NAME_WIDTH)
         grid.add_column(no_wrap=True)
         grid.add_column()
         for curve, log, stat in zip(self.shown, logs, stats, strict=True):
-            spark = draw(resample(curve.sketch, width), log_scale=log)
+            axis = self._axis(curve, width)
+            spark = draw(place(curve, axis) if axis else [], log_scale=log)
             grid.add_row(Text(curve.name, style="bold"), Text(spark.chars, style="blue"), stat)
-            marks = _marks_text(curve, self.report, len(spark.chars))
+            marks = _marks_text(curve, self.report, axis) if axis else None
             if marks is not None:
                 codes = dict.fromkeys(f.code for f in findings_on(curve, self.report.findings))
                 grid.add_row(Text(""), marks, Text(", ".join(codes), style="dim"))
@@ -205,17 +214,30 @@ def _advice(report: Report) -> RenderableType:
     return Group(Text("What to try", style="bold"), grid)
 
 
-def _trailer(report: Report) -> list[RenderableType]:
-    out: list[RenderableType] = []
+def _trailer(report: Report) -> RenderableType | None:
+    """Crashed rules, skipped rules and reader notes, each under a label with a hanging indent."""
+    rows: list[tuple[Text, Text]] = []
     for err in report.errors:
-        line = Text(f"rule {err.rule} ({err.code}) crashed and was left out: ", style="red")
-        line.append(err.error)
-        out.append(line)
+        rows.append(
+            (
+                Text("crashed", style="bold red"),
+                Text(f"{err.rule} ({err.code}), its results are missing: {err.error}"),
+            )
+        )
     for skip in report.skipped:
-        out.append(Text(f"skipped {skip.rule} ({skip.code}): {skip.reason}", style="dim"))
+        rows.append(
+            (Text("skipped", style="dim"), Text(f"{skip.rule} ({skip.code}): {skip.reason}"))
+        )
     for note in report.notes:
-        out.append(Text(f"note: {note}", style="dim"))
-    return out
+        rows.append((Text("note", style="dim"), Text(note, style="dim")))
+    if not rows:
+        return None
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for label, text in rows:
+        grid.add_row(label, text)
+    return grid
 
 
 def render_report(report: Report) -> RenderableType:
@@ -237,8 +259,8 @@ def render_report(report: Report) -> RenderableType:
     if report.advice:
         parts += [Text(""), _advice(report)]
     trailer = _trailer(report)
-    if trailer:
-        parts += [Text(""), *trailer]
+    if trailer is not None:
+        parts += [Text(""), trailer]
     return Group(*parts)
 
 
