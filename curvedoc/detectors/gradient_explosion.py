@@ -48,6 +48,9 @@ class GradientExplosion(Detector):
         window_fraction: the rolling window as a fraction of the run (at least 5 points).
         min_points: fewest points needed before looking for spikes at all.
         recovery_points: a spike must come back under the threshold within this many points.
+        min_height: for a loss, a spike must also rise by this fraction of the loss's whole range
+            (its start minus its best): a loss near zero, logged with 4 decimals, jumping from
+            0.0003 to 0.0008 is a ratio of 2.7 but not an event.
     """
 
     code = "CD302"
@@ -72,6 +75,7 @@ class GradientExplosion(Detector):
         window_fraction: float = Field(gt=0, le=1)
         min_points: int = Field(ge=5)
         recovery_points: int = Field(ge=1)
+        min_height: float = Field(ge=0)
 
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
         grads = ctx.curves("grad_norm")
@@ -108,6 +112,10 @@ class GradientExplosion(Detector):
             level = np.abs(signal.rolling_median(y, w))
             big = (y - signal.rolling_median(y, w)) >= (min_ratio - 1) * np.maximum(level, 1e-300)
         hot = (z >= p.z_threshold) & big
+        if not is_grad:
+            level_now = np.exp(base) if positive else signal.rolling_median(y, w)
+            whole = float(np.max(y[: max(3, n // 20)]) - np.min(y))
+            hot &= (y - level_now) >= p.min_height * max(whole, signal.tiny(y))
         if not np.any(hot):
             return None
         warm = ctx.warmup_end

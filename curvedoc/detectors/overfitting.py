@@ -43,6 +43,8 @@ class Overfitting(Detector):
         min_points_after_best: validation points needed after the best before calling it a trend.
         noise_z: the rise must also exceed this many times the validation curve's own
             point-to-point noise, so a noisy but flat validation curve is not called overfitting.
+        trend_z: the Mann–Kendall z-score the stretch from the best to the end must reach (a
+            rising trend, not a wander).
         min_train_improvement: how much the training loss must have kept improving after the
             validation best, as a fraction of its value there.
         tail_fraction: the share of post-best validation points whose median is the "current"
@@ -72,6 +74,7 @@ class Overfitting(Detector):
         min_rise: float = Field(gt=0)
         min_points_after_best: int = Field(ge=1)
         noise_z: float = Field(ge=0)
+        trend_z: float = Field(ge=0)
         min_train_improvement: float = Field(ge=0)
         tail_fraction: float = Field(gt=0, le=1)
 
@@ -86,29 +89,43 @@ class Overfitting(Detector):
         ts = ctx.series(train)
         if vs.n < 3 or ts.n < 2:
             return None
-        # Validation is usually evaluated rarely: smooth lightly, only when it is long.
-        v = vs.smooth if vs.n >= 12 else vs.y
+        # Where the best is: the minimum of a rolling median (the raw minimum of a noisy curve
+        # is a lucky point, not a level).
+        v = signal.rolling_median(vs.y, max(3, vs.window)) if vs.n >= 5 else vs.y
         b_s = int(np.argmin(v))
-        # The checkpoint to keep is a real logged point: the raw minimum near the smoothed one.
-        lo, hi = max(0, b_s - vs.window), min(vs.n, b_s + vs.window + 1)
-        b = lo + int(np.argmin(vs.y[lo:hi]))
-        after = vs.n - 1 - b
+        # The checkpoint to keep is a real logged point: the best logged value, as a
+        # save-best-only checkpoint callback would have kept it.
+        b = int(np.argmin(vs.y))
+        start = min(b, b_s)
+        after = vs.n - 1 - start
         if after < p.min_points_after_best:
             return None
         best = float(vs.y[b])
-        post = vs.y[b + 1 :]
+        post = vs.y[start + 1 :]
+        # Compare like with like: the median of the last k points against the median of the k
+        # points around the best, k being a share of the stretch since the best.
         k = max(1, int(math.ceil(p.tail_fraction * post.size)))
+        if b >= vs.n - k:
+            return None  # the best logged point is among the latest: nothing to roll back to
         tail = float(np.median(post[-k:]))
-        scale = max(abs(best), signal.tiny(vs.y))
-        rise = (tail - best) / scale
-        if rise < p.min_rise:
+        around = vs.y[max(0, b_s - k // 2) : b_s + k // 2 + 1]
+        best_level = float(np.median(around))
+        scale = max(abs(best_level), signal.tiny(vs.y))
+        if (tail - best_level) / scale < p.min_rise:
             return None
-        noise = signal.noise_level(vs.y)
-        if tail - best < p.noise_z * noise:
+        rise = (tail - best) / max(abs(best), signal.tiny(vs.y))
+        # The difference of the two medians must stand out from the noise near and after the
+        # best (the steep early descent would inflate a global estimate): noise_z standard
+        # errors, a median of k points having about 1.25/sqrt(k) of one point's noise.
+        noise = signal.noise_level(vs.y[max(0, b_s - 3) :])
+        if tail - best_level < p.noise_z * noise * 1.25 * math.sqrt(2.0 / k):
             return None
-        # The rise must persist: most post-best points sit above the best by half the threshold.
-        above = float(np.mean(post > best + 0.5 * p.min_rise * scale))
-        if above < 0.6:
+        # ... and the stretch from the best on must trend upward (Mann–Kendall), so a noisy
+        # curve that merely wanders above its luckiest stretch is not called overfitting.
+        if signal.mann_kendall_z(vs.y[start:]) < p.trend_z:
+            return None
+        # The rise must persist: most post-best points sit above the best level.
+        if float(np.mean(post > best_level)) < 0.6:
             return None
         # Training must still be improving after the validation best.
         xb = float(vs.x[b])

@@ -46,6 +46,10 @@ class Plateau(Detector):
         flat_tol: the band the stall stays within, as a fraction of the total improvement.
         min_escape: how much the curve must improve after the stall, as a fraction of the total
             improvement, for the stall not to be the end of the road.
+        escape_vs_stall: the improvement after the stall must also be this many times the
+            stall's own spread, so a noisy converged curve is not cut into stall-and-escape.
+        max_stall_pace: the stall's rate of improvement may be at most this fraction of the rate
+            after it.
         max_bins: long runs are reduced to this many bins before the search (keeps it O(n)).
     """
 
@@ -69,6 +73,8 @@ class Plateau(Detector):
         min_points: int = Field(ge=2)
         flat_tol: float = Field(gt=0, le=1)
         min_escape: float = Field(gt=0, le=1)
+        escape_vs_stall: float = Field(ge=0)
+        max_stall_pace: float = Field(gt=0, le=1)
         max_bins: int = Field(ge=20)
 
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
@@ -86,7 +92,7 @@ class Plateau(Detector):
         x_raw = series.x
         xs, s = signal.bin_reduce(x_raw, sign * series.smooth, p.max_bins)
         m = int(s.size)
-        start = float(np.median(s[: min(3, m)]))
+        start = float(s[0])
         best = float(np.min(s))
         learned = start - best
         if learned <= signal.tiny(s) * 1e3:
@@ -94,6 +100,7 @@ class Plateau(Detector):
         # The band is a share of what the run learned, widened to the binned curve's own noise
         # so that mini-batch jitter cannot cut a stall into pieces.
         band = max(p.flat_tol * learned, 4.0 * signal.noise_level(s))
+        raw_noise = signal.noise_level(series.y)
         span = float(xs[-1] - xs[0])
         if span <= 0:
             return None
@@ -105,7 +112,8 @@ class Plateau(Detector):
             j = i + (int(over[0]) - 1 if over.size else m - 1 - i)
             if j >= m - 2 or j <= i:
                 continue  # reaches the end: convergence, not a plateau
-            length = float(xs[j] - xs[i])
+            # The stall lasts until the next logged point shows the change.
+            length = float(xs[j + 1] - xs[i])
             if length < p.min_fraction * span:
                 continue
             candidates.append((length, i, j))
@@ -119,23 +127,36 @@ class Plateau(Detector):
             if warm is not None and x1 <= warm:
                 continue
             level = float(np.median(s[i : j + 1]))
+            lo, hi = float(np.min(s[i : j + 1])), float(np.max(s[i : j + 1]))
             after = s[j + 1 :]
-            escape = level - float(np.min(after))
-            if escape < p.min_escape * learned:
+            k_best = int(np.argmin(after))
+            escape = level - float(after[k_best])
+            if escape < p.min_escape * learned or escape < p.escape_vs_stall * (hi - lo):
+                continue
+            if escape < p.escape_vs_stall * raw_noise:
+                continue  # within the logged points' own noise: no real escape
+            # A stall is slow *compared with what follows*: a curve that keeps its pace
+            # (only its early drop was steep) has no plateau, however flat it looks overall.
+            pace_stall = max(float(s[i] - s[j]), 0.0) / max(float(xs[j] - xs[i]), 1e-300)
+            pace_after = escape / max(float(xs[j + 1 + k_best] - xs[j]), 1e-300)
+            if pace_stall > p.max_stall_pace * pace_after:
+                continue
+            # An escape climbs down from the stall; a curve that first jumps *above* the stall
+            # (an augmentation switch, a restart) has changed regime, it did not escape.
+            if float(np.max(after[: k_best + 1])) > hi + 0.5 * (hi - lo):
                 continue
             x_next = float(xs[min(j + 2, m - 1)])
             if ctx.near_lr_change(x0 + 0.8 * (x1 - x0), x_next):
                 continue
-            if ctx.lr_curve is None:
-                # No logged LR: a step-like drop (most of the escape within two bins) looks like
-                # a step decay we cannot see; a gradual escape does not.
-                seg = s[j:]
-                steepest = float(np.max(seg[:-2] - seg[2:])) if seg.size > 2 else escape
-                if steepest >= 0.6 * escape:
-                    continue
+            # A step-like drop (most of the escape within two bins) is a regime change — a step
+            # decay we may not see in the log, an augmentation switch such as Ultralytics'
+            # close_mosaic, an unfreeze — not the optimiser escaping a plateau.
+            seg = s[j:]
+            steepest = float(np.max(seg[:-2] - seg[2:])) if seg.size > 2 else escape
+            if steepest >= 0.6 * escape:
+                continue
             unit = curve.x_unit
             frac = length / span
-            lo, hi = float(np.min(s[i : j + 1])), float(np.max(s[i : j + 1]))
             evidence: dict[str, float | int | str | bool | None] = {
                 "start_x": x0,
                 "end_x": x1,
