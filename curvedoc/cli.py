@@ -183,7 +183,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
     from curvedoc.formatters.terminal import SEVERITY_STYLES, make_console
 
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
+    table = Table(
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), expand=False
+    )
     for column in ("code", "name", "severity", "enabled"):
         table.add_column(column, no_wrap=True)
     table.add_column("summary")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Sequence
+from itertools import groupby
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -84,11 +85,12 @@ def _marks_text(curve: CurveSummary, report: Report, axis: Axis) -> Text | None:
     if not any(marks):
         return None
     line = Text()
-    for mark in marks:
+    for mark, run in groupby(marks):
+        n = len(list(run))
         if mark is None:
-            line.append(" ")
+            line.append(" " * n)
         else:
-            line.append(MARKS[mark], style=SEVERITY_STYLES[mark])
+            line.append(MARKS[mark] * n, style=SEVERITY_STYLES[mark])
     return line
 
 
