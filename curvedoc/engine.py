@@ -75,7 +75,9 @@ def run(history: History, settings: Settings) -> Report:
             tb = traceback.extract_tb(exc.__traceback__)
             where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
             errors.append(
-                DetectorError(rule=det.name, code=det.code, error=f"{type(exc).__name__}: {exc}{where}")
+                DetectorError(
+                    rule=det.name, code=det.code, error=f"{type(exc).__name__}: {exc}{where}"
+                )
             )
             continue
         observed.extend((det.name, o) for o in obs)
@@ -118,7 +120,9 @@ def _overlaps(a: Observation, b: Observation) -> bool:
     return a.start <= b.end and b.start <= a.end
 
 
-def _supersede(observed: list[tuple[str, Observation]], ctx: Context) -> list[tuple[str, Observation]]:
+def _supersede(
+    observed: list[tuple[str, Observation]], ctx: Context
+) -> list[tuple[str, Observation]]:
     first_bad = _first_nonfinite(ctx)
     nonfinite_subjects = {o.subject_curve for r, o in observed if r == "non-finite"}
     kept: list[tuple[str, Observation]] = []
@@ -134,7 +138,9 @@ def _supersede(observed: list[tuple[str, Observation]], ctx: Context) -> list[tu
             for r2, o2 in observed:
                 if r2 != winner:
                     continue
-                if scope == "curve" and o2.subject_curve not in o.curves and o.subject_curve not in o2.curves:
+                # Same subject curve, as documented: overfitting's curves also name the train
+                # loss, and a stall there is a separate problem, not the overfitting.
+                if scope == "curve" and o2.subject_curve != o.subject_curve:
                     continue
                 if scope == "run" and not _overlaps(o, o2):
                     continue
@@ -230,5 +236,6 @@ def _sketch(x: np.ndarray, y: np.ndarray) -> list[float | None]:
         sums = np.bincount(idx[finite], weights=y[finite], minlength=n)
         counts = np.bincount(idx[finite], minlength=n)
         means = sums / counts
-    return [float(m) if c > 0 and math.isfinite(m) else None for m, c in zip(means, counts, strict=True)]
-
+    return [
+        float(m) if c > 0 and math.isfinite(m) else None for m, c in zip(means, counts, strict=True)
+    ]
