@@ -16,7 +16,12 @@ from typing import Any
 from curvedoc.model import CONFIDENCE_RANK, SEVERITY_RANK, Advice, Finding
 from curvedoc.packs import AdviceTemplate
 
-OPPOSITE = {"increase": "decrease", "decrease": "increase", "enable": "disable", "disable": "enable"}
+OPPOSITE = {
+    "increase": "decrease",
+    "decrease": "increase",
+    "enable": "disable",
+    "disable": "enable",
+}
 
 
 class _Strict(dict[str, Any]):
@@ -69,11 +74,11 @@ def render_advice(
             Advice(
                 text=text,
                 param=t.param,
-                action=t.action,  # type: ignore[arg-type]
+                action=t.action,
                 factor=factor,
                 value=value,
                 rule=rule,
-                severity=severity,  # type: ignore[arg-type]
+                severity=severity,
             )
         )
     return out

@@ -168,8 +168,8 @@ def _finding(rule: str, o: Observation, settings: Settings, history: History) ->
     return Finding(
         code=det.code,
         rule=det.name,
-        severity=cfg.severity,  # type: ignore[arg-type]
-        confidence=o.confidence,  # type: ignore[arg-type]
+        severity=cfg.severity,
+        confidence=o.confidence,
         curves=list(o.curves),
         span=Span(start=_num(o.start), end=_num(o.end), x_unit=o.x_unit),
         message=o.message,

@@ -47,8 +47,9 @@ CONFIDENCE_RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
 class Curve:
     """One logged series: ``y`` against ``x``, with its canonical role.
 
-    ``name`` is the column as written in the log (``eval_loss``); ``role`` is what curvedoc thinks it
-    is (``val_loss``). ``x`` is sorted ascending with unique values (readers merge duplicates).
+    ``name`` is the column as written in the log (``eval_loss``); ``role`` is what curvedoc
+    thinks it is (``val_loss``). ``x`` is sorted ascending with unique values (readers merge
+    duplicates).
     """
 
     name: str

@@ -97,7 +97,8 @@ class Settings:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data: dict[str, Any] = tomllib.load(fh)
+            return data
     except FileNotFoundError:
         raise ConfigError("file not found", path=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
@@ -110,7 +111,7 @@ def _builtin_pack_text(name: str) -> tuple[str, str] | None:
     """Find a bundled pack: installed inside the package, or the repo's top-level ``rules/``."""
     filename = f"{name}.toml"
     try:
-        res = resources.files("curvedoc").joinpath("rules", filename)
+        res = resources.files("curvedoc").joinpath("rules").joinpath(filename)
         if res.is_file():
             return res.read_text("utf-8"), f"<builtin>/{filename}"
     except (FileNotFoundError, ModuleNotFoundError, NotADirectoryError):
@@ -181,8 +182,9 @@ def _load_pack(name_or_path: str | Path, seen: tuple[str, ...]) -> Pack:
     unknown_top = set(raw) - {"pack", "rules"}
     if unknown_top:
         key = sorted(unknown_top)[0]
-        raise ConfigError("unknown top-level key (expected [pack] and [rules.*])", path=label,
-                          field=key)
+        raise ConfigError(
+            "unknown top-level key (expected [pack] and [rules.*])", path=label, field=key
+        )
     rules_raw = raw.get("rules", {})
     if not isinstance(rules_raw, dict):
         raise ConfigError("must be a table of rules", path=label, field="rules")
@@ -194,7 +196,8 @@ def _load_pack(name_or_path: str | Path, seen: tuple[str, ...]) -> Pack:
         missing = [d.name for d in DETECTORS if d.name not in rules]
         if missing:
             raise ConfigError(
-                f"a pack without 'extends' must configure every rule; missing: {', '.join(missing)}",
+                "a pack without 'extends' must configure every rule; missing: "
+                + ", ".join(missing),
                 path=label,
             )
     name = str(header.get("name", Path(label).stem))
@@ -261,9 +264,12 @@ def _parse_advice(items: Any, label: str, where: str) -> tuple[AdviceTemplate, .
                 f"must be one of {', '.join(ACTIONS)}", path=label, field=f"{here}.action"
             )
         factor = item.get("factor")
-        if factor is not None and (isinstance(factor, bool) or not isinstance(factor, (int, float, str))):
-            raise ConfigError("must be a number or an evidence key", path=label,
-                              field=f"{here}.factor")
+        if factor is not None and (
+            isinstance(factor, bool) or not isinstance(factor, (int, float, str))
+        ):
+            raise ConfigError(
+                "must be a number or an evidence key", path=label, field=f"{here}.factor"
+            )
         value = item.get("value")
         if value is not None and not isinstance(value, str):
             raise ConfigError("must name an evidence key", path=label, field=f"{here}.value")
@@ -337,8 +343,9 @@ def _validate_params(pack: Pack, rule: str, label: str) -> None:
         for key, ref in (("value", adv.value), ("factor", adv.factor)):
             if isinstance(ref, str) and ref not in always | maybe:
                 raise ConfigError(
-                    f"{ref!r} is not an evidence key of rule {rule!r}", path=label,
-                    field=f"{here}.{key}"
+                    f"{ref!r} is not an evidence key of rule {rule!r}",
+                    path=label,
+                    field=f"{here}.{key}",
                 )
 
 
@@ -402,7 +409,9 @@ def _apply_overrides(
     return new
 
 
-def _check_mapping(raw: Any, allowed: Sequence[str], label: str | None, where: str) -> dict[str, str]:
+def _check_mapping(
+    raw: Any, allowed: Sequence[str], label: str | None, where: str
+) -> dict[str, str]:
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
@@ -442,7 +451,9 @@ def resolve_settings(
     label = str(config_path) if config_path else None
     if config_path is not None:
         data = _read_toml(config_path)
-        raw_tool = data.get("tool", {}).get("curvedoc", {}) if isinstance(data.get("tool"), dict) else {}
+        raw_tool = (
+            data.get("tool", {}).get("curvedoc", {}) if isinstance(data.get("tool"), dict) else {}
+        )
         if not isinstance(raw_tool, dict):
             raise ConfigError("must be a table", path=label, field="tool.curvedoc")
         tool = raw_tool
@@ -467,11 +478,15 @@ def resolve_settings(
     if rule_overrides:
         if not isinstance(rule_overrides, dict):
             raise ConfigError("must be a table of rules", path=label, field="tool.curvedoc.rules")
-        pack = _apply_overrides(pack, rule_overrides, label or "pyproject.toml", "tool.curvedoc.rules")
+        pack = _apply_overrides(
+            pack, rule_overrides, label or "pyproject.toml", "tool.curvedoc.rules"
+        )
 
     cli_overrides: dict[str, dict[str, Any]] = {}
-    items = set_params.items() if isinstance(set_params, Mapping) else (
-        _split_set(s) for s in set_params
+    items = (
+        set_params.items()
+        if isinstance(set_params, Mapping)
+        else (_split_set(s) for s in set_params)
     )
     for key, value in items:
         rule_key, _, param = str(key).partition(".")
@@ -489,8 +504,9 @@ def resolve_settings(
     ign_cfg = tool.get("ignore", [])
     for key, val in (("select", sel_cfg), ("ignore", ign_cfg)):
         if val is not None and not (isinstance(val, list) and all(isinstance(s, str) for s in val)):
-            raise ConfigError("must be a list of rule names or codes", path=label,
-                              field=f"tool.curvedoc.{key}")
+            raise ConfigError(
+                "must be a list of rule names or codes", path=label, field=f"tool.curvedoc.{key}"
+            )
     sel = _split_rules(select)
     if sel is not None:
         chosen = [n for s in sel for n in _expand_selector(s, "--select", None)]
@@ -508,8 +524,9 @@ def resolve_settings(
 
     cfg_fail = tool.get("fail-on")
     if cfg_fail is not None and cfg_fail not in FAIL_ON:
-        raise ConfigError(f"must be one of {', '.join(FAIL_ON)}", path=label,
-                          field="tool.curvedoc.fail-on")
+        raise ConfigError(
+            f"must be one of {', '.join(FAIL_ON)}", path=label, field="tool.curvedoc.fail-on"
+        )
     if fail_on is not None and fail_on not in FAIL_ON:
         raise ConfigError(f"must be one of {', '.join(FAIL_ON)}", field="--fail-on")
     cols = _check_mapping(tool.get("columns"), (*ROLES, "ignore"), label, "tool.curvedoc.columns")

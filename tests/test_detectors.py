@@ -14,8 +14,9 @@ SETTINGS = resolve_settings(config=None)
 RNG = np.random.default_rng(1234)
 
 
-def curve(name: str, role: str, y: object, x: object = None, unit: str = "epoch",
-          direction: str = "min") -> Curve:
+def curve(
+    name: str, role: str, y: object, x: object = None, unit: str = "epoch", direction: str = "min"
+) -> Curve:
     ya = np.asarray(y, dtype=float)
     xa = np.arange(1, ya.size + 1, dtype=float) if x is None else np.asarray(x, dtype=float)
     split = "val" if role.startswith("val") else "train"
@@ -44,15 +45,17 @@ def noisy_decay(n: int = 3000, noise: float = 0.1, floor: float = 0.3) -> np.nda
 
 def cosine_with_warmup(n: int = 3000, peak: float = 1e-3, warm: int = 300) -> np.ndarray:
     s = np.arange(n)
-    return np.where(s < warm, peak * (s + 1) / warm,
-                    peak * 0.5 * (1 + np.cos(np.pi * (s - warm) / (n - warm))))
+    return np.where(
+        s < warm, peak * (s + 1) / warm, peak * 0.5 * (1 + np.cos(np.pi * (s - warm) / (n - warm)))
+    )
 
 
 # -- healthy runs come back clean ------------------------------------------------------------
 def test_healthy_epoch_run_is_clean() -> None:
     e = np.arange(1, 31)
-    r = diagnose(curve("loss", "train_loss", 1 / e**0.5),
-                 curve("val_loss", "val_loss", 0.5 + 1 / e**0.5))
+    r = diagnose(
+        curve("loss", "train_loss", 1 / e**0.5), curve("val_loss", "val_loss", 0.5 + 1 / e**0.5)
+    )
     assert r.findings == []
 
 
@@ -60,8 +63,10 @@ def test_noisy_step_run_with_warmup_and_cosine_is_clean() -> None:
     loss = noisy_decay()
     # A warmup bump: the loss rises a little while the LR ramps up.
     loss[:150] *= np.linspace(1.0, 1.4, 150)
-    r = diagnose(curve("loss", "train_loss", loss, STEPS, "step"),
-                 curve("learning_rate", "lr", cosine_with_warmup(), STEPS, "step"))
+    r = diagnose(
+        curve("loss", "train_loss", loss, STEPS, "step"),
+        curve("learning_rate", "lr", cosine_with_warmup(), STEPS, "step"),
+    )
     assert r.findings == []
 
 
@@ -97,16 +102,20 @@ def test_isolated_amp_grad_norm_overflow_is_tolerated() -> None:
     gn = np.exp(RNG.normal(0, 0.2, 400))
     gn[[3, 170]] = np.inf
     loss = noisy_decay(400)
-    r = diagnose(curve("loss", "train_loss", loss, np.arange(400), "step"),
-                 curve("grad_norm", "grad_norm", gn, np.arange(400), "step"))
+    r = diagnose(
+        curve("loss", "train_loss", loss, np.arange(400), "step"),
+        curve("grad_norm", "grad_norm", gn, np.arange(400), "step"),
+    )
     assert "non-finite" not in rules(r)
 
 
 # -- overfitting -----------------------------------------------------------------------------
 def test_overfitting_reports_best_epoch_and_drift() -> None:
     e = np.arange(1, 31)
-    r = diagnose(curve("loss", "train_loss", 1 / e**0.5),
-                 curve("val_loss", "val_loss", 0.4 + 0.002 * (e - 14) ** 2))
+    r = diagnose(
+        curve("loss", "train_loss", 1 / e**0.5),
+        curve("val_loss", "val_loss", 0.4 + 0.002 * (e - 14) ** 2),
+    )
     f = finding(r, "overfitting")
     assert f.evidence["best_x"] == 14.0
     assert f.evidence["best_value"] == pytest.approx(0.4)
@@ -144,8 +153,9 @@ def test_divergence_quotes_learning_rate_and_best_checkpoint() -> None:
 
 def test_monotone_rise_from_start_is_divergence() -> None:
     y = [0.997, 4.35, 8.81, 13.5, 17.0, 20.1, 23.4, 26.0, 27.9, 29.56]
-    assert "divergence" in rules(diagnose(curve("loss", "train_loss", y, np.arange(10, 110, 10),
-                                                  "step")))
+    assert "divergence" in rules(
+        diagnose(curve("loss", "train_loss", y, np.arange(10, 110, 10), "step"))
+    )
 
 
 def test_single_spike_is_not_divergence() -> None:
@@ -158,8 +168,10 @@ def test_single_spike_is_not_divergence() -> None:
 def test_grad_norm_spikes_give_clip_value_near_p90() -> None:
     gn = np.exp(RNG.normal(0, 0.2, 3000))
     gn[[1000, 2100]] *= 30
-    r = diagnose(curve("loss", "train_loss", noisy_decay(), STEPS, "step"),
-                 curve("grad_norm", "grad_norm", gn, STEPS, "step"))
+    r = diagnose(
+        curve("loss", "train_loss", noisy_decay(), STEPS, "step"),
+        curve("grad_norm", "grad_norm", gn, STEPS, "step"),
+    )
     f = finding(r, "gradient-explosion")
     assert f.evidence["spikes"] == 2
     p90 = float(np.percentile(np.delete(gn, [1000, 2100]), 90))
@@ -183,15 +195,22 @@ def test_minibatch_noise_is_not_a_spike() -> None:
 def test_spike_during_warmup_is_ignored() -> None:
     loss = noisy_decay()
     loss[100] *= 6
-    r = diagnose(curve("loss", "train_loss", loss, STEPS, "step"),
-                 curve("learning_rate", "lr", cosine_with_warmup(), STEPS, "step"))
+    r = diagnose(
+        curve("loss", "train_loss", loss, STEPS, "step"),
+        curve("learning_rate", "lr", cosine_with_warmup(), STEPS, "step"),
+    )
     assert "gradient-explosion" not in rules(r)
 
 
 # -- plateau ---------------------------------------------------------------------------------
 def test_mid_run_stall_then_gradual_escape_is_a_plateau() -> None:
-    y = np.concatenate([np.linspace(3, 2, 5), np.full(8, 2.0) + RNG.normal(0, 0.004, 8),
-                        np.linspace(1.95, 1.0, 12)])
+    y = np.concatenate(
+        [
+            np.linspace(3, 2, 5),
+            np.full(8, 2.0) + RNG.normal(0, 0.004, 8),
+            np.linspace(1.95, 1.0, 12),
+        ]
+    )
     f = finding(diagnose(curve("loss", "train_loss", y)), "plateau")
     assert 4 <= float(f.evidence["start_x"] or 0) <= 6
     assert 12 <= float(f.evidence["end_x"] or 0) <= 14
@@ -205,6 +224,8 @@ def test_flat_end_is_convergence_not_plateau() -> None:
 def test_maximised_metric_direction_is_respected() -> None:
     # A validation accuracy that climbs: orientation must not turn it into a divergence.
     e = np.arange(1, 31)
-    r = diagnose(curve("loss", "train_loss", 1 / e**0.5),
-                 curve("accuracy", "val_metric", 1 - 0.5 / e**0.5, direction="max"))
+    r = diagnose(
+        curve("loss", "train_loss", 1 / e**0.5),
+        curve("accuracy", "val_metric", 1 - 0.5 / e**0.5, direction="max"),
+    )
     assert r.findings == []

@@ -32,8 +32,9 @@ positive_series = st.integers(min_value=3, max_value=400).flatmap(
 def history(**curves: np.ndarray) -> History:
     built = []
     for name, y in curves.items():
-        role = {"loss": "train_loss", "val_loss": "val_loss", "grad_norm": "grad_norm",
-                "lr": "lr"}[name]
+        role = {"loss": "train_loss", "val_loss": "val_loss", "grad_norm": "grad_norm", "lr": "lr"}[
+            name
+        ]
         x = np.arange(y.size, dtype=np.float64)
         built.append(Curve(name, role, "val" if name == "val_loss" else "train", x, y, "step"))
     return History("prop", "test", tuple(built), {})
@@ -45,8 +46,9 @@ def signature(report: Report) -> set[tuple[str, str, float, float]]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(loss=series, val=series, grad=series)
-def test_no_detector_crashes_on_any_series(loss: np.ndarray, val: np.ndarray,
-                                           grad: np.ndarray) -> None:
+def test_no_detector_crashes_on_any_series(
+    loss: np.ndarray, val: np.ndarray, grad: np.ndarray
+) -> None:
     report = engine.run(history(loss=loss, val_loss=val, grad_norm=grad), SETTINGS)
     assert report.errors == []
     # And whatever came out is valid output: it serialises to JSON.
@@ -54,8 +56,11 @@ def test_no_detector_crashes_on_any_series(loss: np.ndarray, val: np.ndarray,
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(loss=positive_series, shape=st.sampled_from(["decay", "overfit", "diverge", "raw"]),
-       exponent=st.integers(-12, 12))
+@given(
+    loss=positive_series,
+    shape=st.sampled_from(["decay", "overfit", "diverge", "raw"]),
+    exponent=st.integers(-12, 12),
+)
 def test_scaling_a_loss_changes_no_finding(loss: np.ndarray, shape: str, exponent: int) -> None:
     n = loss.size
     t = np.arange(n, dtype=np.float64)

@@ -46,7 +46,7 @@ class Observation:
         return self.subject if self.subject is not None else self.curves[0]
 
 
-class Params(BaseModel):
+class DetectorParams(BaseModel):
     """Base of every detector's parameter model: frozen, unknown keys rejected."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -64,7 +64,7 @@ class Detector(ABC):
     evidence_keys: ClassVar[tuple[str, ...]] = ()
     #: Evidence keys present only when the log allows (advice using them needs a fallback text).
     optional_evidence_keys: ClassVar[tuple[str, ...]] = ()
-    Params: ClassVar[type[Params]] = Params
+    Params: ClassVar[type[DetectorParams]] = DetectorParams
 
     @abstractmethod
     def detect(self, ctx: Context, params: Any) -> Iterator[Observation]:

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from curvedoc import signal
 from curvedoc.context import Context
-from curvedoc.detectors.base import Detector, Observation, Params
+from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import fmt_value, fmt_x
 from curvedoc.model import Curve
 
@@ -64,7 +64,7 @@ class Divergence(Detector):
     )
     optional_evidence_keys = ("learning_rate", "suggested_lr", "non_finite_x")
 
-    class Params(Params):
+    class Params(DetectorParams):
         min_rise: float = Field(gt=0)
         tail_fraction: float = Field(gt=0, le=1)
         min_points: int = Field(ge=3)
@@ -90,7 +90,7 @@ class Divergence(Detector):
         b = int(np.argmin(s))
         best = float(s[b])
         n = int(y.size)
-        k = max(2, int(math.ceil(p.tail_fraction * n)))
+        k = max(2, math.ceil(p.tail_fraction * n))
         if n - 1 - b < 2:
             return None
         # Current level: the tail median, but never before the best point itself.
@@ -112,7 +112,7 @@ class Divergence(Detector):
         if current - best < 3 * noise:
             return None
         # Onset: the last time the smoothed curve was near its best before the climb.
-        near = np.flatnonzero(s[: n] <= best + 0.25 * threshold * scale)
+        near = np.flatnonzero(s[:n] <= best + 0.25 * threshold * scale)
         onset_i = int(near[near >= b][-1]) if np.any(near >= b) else b
         onset_i = min(onset_i, n - 2)
         xo = float(x[onset_i])

@@ -9,7 +9,7 @@ def fmt_x(x: float) -> str:
     """An x position: integers without a decimal point (epoch 14, step 1200)."""
     xf = float(x)
     if math.isfinite(xf) and xf == round(xf):
-        return str(int(round(xf)))
+        return str(round(xf))
     return f"{xf:.4g}"
 
 

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from curvedoc import signal
 from curvedoc.context import Context
-from curvedoc.detectors.base import Detector, Observation, Params
+from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import fmt_value, fmt_x
 from curvedoc.model import Curve
 
@@ -68,7 +68,7 @@ class GradientExplosion(Detector):
     )
     optional_evidence_keys = ("clip_value", "clip_fraction", "learning_rate", "suggested_lr")
 
-    class Params(Params):
+    class Params(DetectorParams):
         z_threshold: float = Field(gt=0)
         min_ratio: float = Field(gt=1)
         min_ratio_grad_norm: float = Field(gt=1)

@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import Field
 
 from curvedoc.context import Context
-from curvedoc.detectors.base import Detector, Observation, Params
+from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import fmt_value, fmt_x
 
 
@@ -54,7 +54,7 @@ class NonFinite(Detector):
     )
     optional_evidence_keys = ("last_finite_x", "last_finite_value", "checkpoint_x")
 
-    class Params(Params):
+    class Params(DetectorParams):
         amp_tolerance: float = Field(ge=0, le=1)
 
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from curvedoc import signal
 from curvedoc.context import Context
-from curvedoc.detectors.base import Detector, Observation, Params
+from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
 from curvedoc.model import Curve
 
@@ -70,7 +70,7 @@ class Overfitting(Detector):
     )
     optional_evidence_keys = ()
 
-    class Params(Params):
+    class Params(DetectorParams):
         min_rise: float = Field(gt=0)
         min_points_after_best: int = Field(ge=1)
         noise_z: float = Field(ge=0)
@@ -104,7 +104,7 @@ class Overfitting(Detector):
         post = vs.y[start + 1 :]
         # Compare like with like: the median of the last k points against the median of the k
         # points around the best, k being a share of the stretch since the best.
-        k = max(1, int(math.ceil(p.tail_fraction * post.size)))
+        k = max(1, math.ceil(p.tail_fraction * post.size))
         if b >= vs.n - k:
             return None  # the best logged point is among the latest: nothing to roll back to
         tail = float(np.median(post[-k:]))
@@ -146,11 +146,12 @@ class Overfitting(Detector):
         few = vs.n < 5
         confidence = "low" if few else ("high" if strong else "medium")
         unit = val.x_unit
-        patience = max(2, min(10, int(round(0.1 * vs.n))))
+        patience = max(2, min(10, round(0.1 * vs.n)))
+        last = "the last point" if k == 1 else f"the last {k} points"
         msg = (
-            f"{val.name} bottomed out at {unit} {fmt_x(xb)} ({fmt_value(best)}) and is "
-            f"{fmt_pct(rise)} above it by {unit} {fmt_x(xe)} ({fmt_value(tail)}), while "
-            f"{train.name} kept falling ({fmt_pct(-train_change)} lower since then)"
+            f"{val.name} bottomed out at {unit} {fmt_x(float(vs.x[b]))} ({fmt_value(best)}) and "
+            f"has risen {fmt_pct(rise)} since (median of {last}: {fmt_value(tail)} by {unit} "
+            f"{fmt_x(xe)}), while {train.name} kept falling ({fmt_pct(-train_change)} lower)"
         )
         return Observation(
             curves=(val.name, train.name),

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from curvedoc import signal
 from curvedoc.context import Context
-from curvedoc.detectors.base import Detector, Observation, Params
+from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
 from curvedoc.model import Curve
 
@@ -68,7 +68,7 @@ class Plateau(Detector):
     )
     optional_evidence_keys = ("learning_rate",)
 
-    class Params(Params):
+    class Params(DetectorParams):
         min_fraction: float = Field(gt=0, le=1)
         min_points: int = Field(ge=2)
         flat_tol: float = Field(gt=0, le=1)
