@@ -1,0 +1,61 @@
+"""Numeric helpers: the fast paths agree with the reference implementations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.ndimage import median_filter
+from scipy.stats import kendalltau, theilslopes
+
+from curvedoc import signal
+
+
+@pytest.mark.parametrize("n", [3, 4, 5, 10, 101, 1000])
+@pytest.mark.parametrize("w", [3, 5, 51])
+def test_rolling_median_matches_scipy(n: int, w: int) -> None:
+    y = np.random.default_rng(n * w).normal(size=n)
+    size = min(w, n if n % 2 else n - 1)
+    np.testing.assert_allclose(
+        signal.rolling_median(y, w), median_filter(y, size=size, mode="nearest")
+    )
+
+
+def test_rolling_median_large_input_uses_the_same_definition() -> None:
+    y = np.random.default_rng(0).normal(size=300_000)
+    np.testing.assert_allclose(signal.rolling_median(y, 11), median_filter(y, 11, mode="nearest"))
+
+
+def test_theil_sen_matches_scipy_on_short_series() -> None:
+    rng = np.random.default_rng(3)
+    x = np.arange(50, dtype=float)
+    y = 0.3 * x + rng.normal(size=50)
+    y[7] = 100.0  # an outlier Theil–Sen must shrug off
+    assert signal.theil_sen_slope(x, y) == pytest.approx(theilslopes(y, x)[0])
+
+
+def test_mann_kendall_sign_and_scale() -> None:
+    rising = np.arange(30, dtype=float)
+    assert signal.mann_kendall_z(rising) > 5
+    assert signal.mann_kendall_z(-rising) < -5
+    noise = np.random.default_rng(1).normal(size=200)
+    tau = kendalltau(np.arange(200), noise)[0]
+    assert np.sign(signal.mann_kendall_z(noise)) == np.sign(tau)
+
+
+def test_noise_level_ignores_a_linear_trend() -> None:
+    rng = np.random.default_rng(2)
+    y = np.linspace(10, 0, 2000) + rng.normal(0, 0.1, 2000)
+    assert signal.noise_level(y) == pytest.approx(0.1, rel=0.1)
+
+
+def test_bin_reduce_keeps_short_series_and_bounds_long_ones() -> None:
+    x = np.arange(100, dtype=float)
+    assert signal.bin_reduce(x, x, 200)[1] is x
+    xs, ys = signal.bin_reduce(np.arange(10_000, dtype=float), np.arange(10_000, dtype=float), 100)
+    assert xs.size == ys.size == 100
+    assert np.all(np.diff(ys) > 0)
+
+
+def test_runs_of_true() -> None:
+    mask = np.array([0, 1, 1, 0, 1, 0, 0, 1], dtype=bool)
+    assert signal.runs_of_true(mask) == [(1, 2), (4, 4), (7, 7)]
