@@ -176,8 +176,14 @@ def _load_pack(name_or_path: str | Path, seen: tuple[str, ...]) -> Pack:
         if not isinstance(extends, str):
             raise ConfigError("must be a pack name or path", path=label, field="pack.extends")
         target: str | Path = extends
-        if ("/" in extends or extends.endswith(".toml")) and not label.startswith("<builtin>"):
-            target = Path(label).parent / extends
+        if not label.startswith("<builtin>"):
+            sibling = Path(label).parent / (
+                extends if extends.endswith(".toml") else f"{extends}.toml"
+            )
+            # A path, or a bare name of a pack beside this one, is resolved next to this file;
+            # otherwise a bare name is a built-in pack.
+            if "/" in extends or extends.endswith(".toml") or sibling.is_file():
+                target = sibling if sibling.is_file() else Path(label).parent / extends
         base = _load_pack(target, (*seen, identity))
     unknown_top = set(raw) - {"pack", "rules"}
     if unknown_top:
@@ -401,8 +407,9 @@ def _apply_overrides(
 ) -> Pack:
     rules = dict(pack.rules)
     for key, table in overrides.items():
-        rule_name = _rule_name(key, label, f"{where_prefix}.{key}")
-        rules[rule_name] = _merge_rule(rules[rule_name], table, label, f"{where_prefix}.{key}")
+        where = f"{where_prefix}.{key}" if where_prefix else key
+        rule_name = _rule_name(key, label, where)
+        rules[rule_name] = _merge_rule(rules[rule_name], table, label, where)
     new = replace(pack, rules=rules, sources=(*pack.sources, label))
     for rule_name in rules:
         _validate_params(new, rule_name, label)
@@ -498,7 +505,7 @@ def resolve_settings(
         else:
             entry.setdefault("params", {})[param] = value
     if cli_overrides:
-        pack = _apply_overrides(pack, cli_overrides, "--set", "--set")
+        pack = _apply_overrides(pack, cli_overrides, "--set", "")
 
     sel_cfg = tool.get("select")
     ign_cfg = tool.get("ignore", [])
@@ -511,11 +518,15 @@ def resolve_settings(
     if sel is not None:
         chosen = [n for s in sel for n in _expand_selector(s, "--select", None)]
     elif sel_cfg is not None:
-        chosen = [n for s in sel_cfg for n in _expand_selector(s, "tool.curvedoc.select", label)]
+        chosen = [
+            n
+            for s in _split_rules(sel_cfg) or []
+            for n in _expand_selector(s, "tool.curvedoc.select", label)
+        ]
     else:
         chosen = [d.name for d in DETECTORS if pack.rules[d.name].enabled]
     ignored: set[str] = set()
-    for s in ign_cfg:
+    for s in _split_rules(ign_cfg) or []:
         ignored.update(_expand_selector(s, "tool.curvedoc.ignore", label))
     for s in _split_rules(ignore) or []:
         ignored.update(_expand_selector(s, "--ignore", None))
