@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -48,6 +49,8 @@ FORMATS: tuple[tuple[str, str], ...] = (
     *objects.FORMATS,
 )
 
+_FIRST_CHAR = re.compile(r"\s*[\[{]")
+
 # Exceptions that mean "this input is malformed" when they escape a parser; they become
 # InputError so that bad input never surfaces as a traceback.
 _BAD_INPUT_ERRORS = (
@@ -71,10 +74,13 @@ def read_text_log(
     directions: Mapping[str, str] | None = None,
 ) -> History:
     """Read a log already decoded to text; ``source`` names it in notes and errors."""
-    head = text.lstrip()
-    if head.startswith(("{", "[")):
+    if _FIRST_CHAR.match(text) is not None:
         return json_formats.read_json_text(
             text, source=source, columns=columns, directions=directions
+        )
+    if "\n" not in text.strip() and json_formats.is_json_scalar(text):
+        raise InputError(
+            f"unknown JSON layout: a lone JSON value ({text.strip()[:40]})", path=source
         )
     if mlflow.looks_like_metric_file(text):
         return mlflow.read_metric_text(text, source=source, columns=columns, directions=directions)

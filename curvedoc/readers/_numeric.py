@@ -1,9 +1,10 @@
 """Turning cells (CSV strings or JSON values) into a float column, fast when the column is clean.
 
-A clean column (every cell a number) is converted by numpy in one C call, so a million-row CSV
-costs no Python work per cell. Only a column with blanks, ``NA`` or text falls back to a loop that
-tells *missing* cells (dropped from the curve) from *text* cells (an error, or a non-numeric
-column to drop). ``nan``/``inf`` spellings are numbers, not missing: a NaN loss is a finding.
+A clean column (every cell a number) is converted by ``map(float, ...)`` into numpy, with no
+Python-level loop, so a million-row CSV stays fast. A column with blanks or ``NA`` finds them with
+numpy string functions; only a column with text falls back to a loop that tells *missing* cells
+(dropped from the curve) from *text* cells (an error, or a non-numeric column to drop).
+``nan``/``inf`` spellings are numbers, not missing: a NaN loss is a finding.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from curvedoc.model import FloatArray
 MISSING_TOKENS = frozenset({"", "na", "n/a", "none", "null", "nil", "<na>"})
 
 BoolArray = npt.NDArray[np.bool_]
+
+# The usual case variants, so that no per-cell lowercasing is needed on big columns.
+_MISSING_SPELLINGS = sorted(
+    {v for t in MISSING_TOKENS for v in (t, t.upper(), t.capitalize(), t.title())}
+)
 
 
 @dataclass(frozen=True)
@@ -42,35 +48,43 @@ class NumericColumn:
         return len(self.text_rows) > 0 and len(self.text_rows) >= self.numeric_count
 
 
-def _fast(cells: Sequence[str]) -> FloatArray | None:
-    try:
-        return np.asarray(cells, dtype=np.str_).astype(np.float64)
-    except (ValueError, TypeError, OverflowError):
-        return None
+def _floats(cells: Sequence[str]) -> FloatArray:
+    """``float()`` of every cell in C (``map``); raises ValueError on the first bad cell.
+
+    ``float`` ignores surrounding spaces and reads ``nan``/``inf``/``Infinity``; it is several
+    times faster than numpy's string-to-float cast.
+    """
+    return np.fromiter(map(float, cells), dtype=np.float64, count=len(cells))
 
 
 def parse_strings(cells: Sequence[str]) -> NumericColumn:
     """Parse text cells; surrounding spaces are ignored."""
     n = len(cells)
-    if n:
-        fast = _fast(cells)
-        if fast is not None:
-            return NumericColumn(fast, np.zeros(n, dtype=np.bool_), (), None)
-    values = np.empty(n, dtype=np.float64)
-    missing = np.zeros(n, dtype=np.bool_)
+    try:
+        return NumericColumn(_floats(cells), np.zeros(n, dtype=np.bool_), (), None)
+    except (ValueError, TypeError, OverflowError):
+        pass
+    # Blanks or NA (Lightning's sparse rows, Keras' NA): find them with numpy string ufuncs.
+    arr = np.char.strip(np.asarray(cells, dtype=np.str_))
+    missing = np.isin(arr, _MISSING_SPELLINGS)
+    values = np.full(n, np.nan)
+    present = np.flatnonzero(~missing)
+    try:
+        values[present] = _floats(arr[present].tolist())
+        return NumericColumn(values, missing, (), None)
+    except (ValueError, TypeError, OverflowError):
+        pass
+    # Some cell is text: find which, one by one.
     text: list[int] = []
     first: str | None = None
-    for i, cell in enumerate(cells):
+    for i in present.tolist():
         try:
-            values[i] = float(cell)
+            values[i] = float(cells[i])
         except (ValueError, TypeError):
             values[i] = math.nan
-            if cell.strip().lower() in MISSING_TOKENS:
-                missing[i] = True
-            else:
-                text.append(i)
-                if first is None:
-                    first = cell.strip()
+            text.append(i)
+            if first is None:
+                first = cells[i].strip()
     return NumericColumn(values, missing, tuple(text), first)
 
 

@@ -16,6 +16,7 @@ Every data row remembers its line number so later errors can name it.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ from curvedoc.readers._assemble import Series
 from curvedoc.readers._numeric import NumericColumn, parse_strings
 
 _DELIMITERS = (",", "\t", ";", "|")
+_LEADING_SPACE = re.compile(r"\s*")
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Table:
 
     names: list[str]
     columns: list[Sequence[str]]
-    lines: list[int]
+    lines: Sequence[int]
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -58,7 +60,8 @@ class Table:
         return None
 
     def has_blank_cells(self) -> bool:
-        return any(not cell.strip() for col in self.columns for cell in col)
+        """Any empty cell (Lightning leaves them empty, unpadded; a C-level list search)."""
+        return any("" in col for col in self.columns)
 
 
 def _normalise_newlines(text: str) -> str:
@@ -84,55 +87,87 @@ def _splitter(delimiter: str | None, quoted: bool) -> object:
     return lambda line: next(csv.reader([line], delimiter=delimiter, skipinitialspace=True))
 
 
+def _regular_columns(body: str, delimiter: str, ncols: int) -> list[list[str]] | None:
+    """Columns of ``body`` when every line has exactly ``ncols`` fields, else None.
+
+    The common case (a big clean log) is handled here without a Python loop over lines: the
+    fields per line are counted with numpy on the bytes, and the cells come from one ``split``.
+    Anything irregular (blank lines, ragged rows, quotes, repeated headers) is left to the slow
+    path, which can say exactly which line is wrong.
+    """
+    if not body or body.startswith("\n") or "\n\n" in body:
+        return None
+    raw = np.frombuffer(body.encode("utf-8"), dtype=np.uint8)
+    if len(delimiter.encode("utf-8")) != 1:
+        return None
+    bounds = np.concatenate(([0], np.flatnonzero(raw == 10) + 1, [raw.shape[0]]))
+    per_line = np.diff(np.searchsorted(np.flatnonzero(raw == ord(delimiter)), bounds))
+    if not bool(np.all(per_line == ncols - 1)):
+        return None
+    flat = body.replace("\n", delimiter).split(delimiter)
+    return [flat[j::ncols] for j in range(ncols)]
+
+
 def parse_delimited(text: str, source: str) -> Table:
     """Split ``text`` into a header and columns (see the module docstring)."""
-    lines = _normalise_newlines(text).split("\n")
-    header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
+    norm = _normalise_newlines(text)
+    lead = _LEADING_SPACE.match(norm).end()  # type: ignore[union-attr]
+    header_at = norm.count("\n", 0, lead) if lead < len(norm) else None
     if header_at is None:
         raise InputError("empty file", path=source)
-    header_line = lines[header_at]
+    # the header starts after the leading blank lines
+    hstart = norm.rfind("\n", 0, lead) + 1
+    hend = norm.find("\n", hstart)
+    hend = len(norm) if hend < 0 else hend
+    header_line = norm[hstart:hend]
     delimiter = sniff_delimiter(header_line)
-    split = _splitter(delimiter, '"' in text)
+    quoted = '"' in norm
+    split = _splitter(delimiter, quoted)
     try:
         names = [n.strip().strip('"').strip() for n in split(header_line)]  # type: ignore[operator]
     except csv.Error as exc:
         raise InputError(f"malformed CSV header: {exc}", path=source, line=header_at + 1) from None
     ncols = len(names)
     header_key = header_line.strip()
+    body = norm[hend + 1 :].rstrip("\n")
+    first_data_line = header_at + 2
+
+    if delimiter is not None and not quoted and header_key not in body:
+        regular = _regular_columns(body, delimiter, ncols)
+        if regular is not None:
+            nrows = len(regular[0]) if body else 0
+            lines = range(first_data_line, first_data_line + nrows)
+            return Table(names, list(regular), lines, [])
 
     rows: list[list[str]] = []
     row_lines: list[int] = []
     repeated: list[int] = []
     short = 0
-    for i in range(header_at + 1, len(lines)):
-        line = lines[i]
+    for i, line in enumerate(body.split("\n"), start=first_data_line):
         stripped = line.strip()
         if not stripped:
             continue
         if stripped == header_key:
-            repeated.append(i + 1)
+            repeated.append(i)
             continue
         try:
             row: list[str] = split(line)  # type: ignore[operator]
         except csv.Error as exc:
-            raise InputError(f"malformed CSV row: {exc}", path=source, line=i + 1) from None
+            raise InputError(f"malformed CSV row: {exc}", path=source, line=i) from None
         if len(row) != ncols:
             if len(row) > ncols:
                 if any(cell.strip() for cell in row[ncols:]):
                     raise InputError(
                         f"row has {len(row)} fields but the header has {ncols}",
                         path=source,
-                        line=i + 1,
+                        line=i,
                     )
                 del row[ncols:]
             else:
-                if [c.strip() for c in row] == names[: len(row)]:
-                    repeated.append(i + 1)
-                    continue
                 row.extend([""] * (ncols - len(row)))
                 short += 1
         rows.append(row)
-        row_lines.append(i + 1)
+        row_lines.append(i)
 
     notes: list[str] = []
     if repeated:

@@ -91,6 +91,15 @@ def read_records(
     )
 
 
+def is_json_scalar(text: str) -> bool:
+    """A number, string, true/false/null on its own: valid JSON, but no training log."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return not isinstance(value, dict | list)
+
+
 def _describe(value: object) -> str:
     if isinstance(value, Mapping):
         keys = ", ".join(repr(str(k))[:30] for k in list(value)[:5])

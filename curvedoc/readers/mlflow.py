@@ -48,12 +48,9 @@ _PARAM_ALIASES = {
 
 def looks_like_metric_file(text: str) -> bool:
     """Every non-blank line is ``<int> <value> [<int>]``."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    return (
-        bool(lines)
-        and all(_LINE.match(ln) for ln in lines[:200])
-        and all(_LINE.match(ln) for ln in lines[-5:])
-    )
+    head = [ln for ln in text[:8192].splitlines()[:50] if ln.strip()]
+    tail = [ln for ln in text[-1024:].splitlines()[1:] if ln.strip()]
+    return bool(head) and all(_LINE.match(ln) for ln in head + tail)
 
 
 def is_run_folder(path: Path) -> bool:

@@ -216,7 +216,7 @@ def split_for_role(role: str, name_split: str) -> str:
         return "test" if name_split == "test" else "val"
     if role.startswith("train_"):
         return "train"
-    if role == "grad_norm":
+    if role in ("grad_norm", "lr"):
         return "train"
     return name_split
 
@@ -238,7 +238,7 @@ def classify(name: str) -> tuple[str, str, str]:
     if _is_grad_norm(words):
         return "grad_norm", "train", "min"
     if _is_lr(words, norm) and not _is_loss(words):
-        return "lr", "none", "min"
+        return "lr", "train", "min"
     if _is_loss(words):
         return role_for_split("loss", split), _concrete_split(split), "min"
     if direction is not None:
