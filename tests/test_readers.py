@@ -598,3 +598,48 @@ def test_large_csv_is_vectorised(tmp_path: Path) -> None:
     c = curve(h, "val_loss")
     assert len(c) == n
     assert c.y[-1] == pytest.approx(0.11)
+
+
+# --- extras --------------------------------------------------------------------------------------
+
+
+def test_wandb_export(tmp_path: Path) -> None:
+    text = (
+        '"Step","fluent-sun-12 - train/loss","fluent-sun-12 - train/loss__MIN",'
+        '"fluent-sun-12 - train/loss__MAX","fluent-sun-12 - val/acc","fluent-sun-12 - _step"\n'
+        '"0","2.3091","2.3091","2.3091","","0"\n'
+        '"50","1.8873","1.8873","1.8873","0.5","50"\n'
+        '"100","1.5","1.4","1.6","0.6","100"\n'
+    )
+    h = read_path(write(tmp_path, "wandb_export.csv", text))
+    assert h.format == "wandb-csv"
+    assert roles(h) == {"train/loss": "train_loss", "val/acc": "val_metric"}
+    assert curve(h, "train/loss").y.tolist() == [2.3091, 1.8873, 1.5]
+    assert curve(h, "val/acc").x.tolist() == [50.0, 100.0]
+    assert any("2 __MIN/__MAX envelope column(s) dropped" in n for n in h.notes)
+
+
+def test_wandb_export_with_two_runs_keeps_full_names(tmp_path: Path) -> None:
+    text = "Step,run-a - loss,run-b - loss\n0,1.0,1.1\n1,0.5,0.6\n"
+    h = read_path(write(tmp_path, "export.csv", text))
+    assert roles(h) == {"run-a - loss": "train_loss", "run-b - loss": "train_loss"}
+    assert any("2 runs in one export" in n for n in h.notes)
+
+
+def test_lightning_hparams_yaml_becomes_meta(tmp_path: Path) -> None:
+    write(tmp_path, "metrics.csv", LIGHTNING)
+    write(
+        tmp_path,
+        "hparams.yaml",
+        "lr: 0.001\nbatch_size: 32\nmodel:\n  hidden: 128\noptimizer: adam  # comment\n",
+    )
+    h = read_path(tmp_path / "metrics.csv")
+    assert h.meta == {"learning_rate": 0.001, "batch_size": 32, "optimizer": "adam"}
+
+
+def test_keras_dict_with_scalar_entries(tmp_path: Path) -> None:
+    data = {"loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.7, 0.6], "epochs": 3, "lr": 0.01}
+    h = read_path(write(tmp_path, "h.json", json.dumps(data)))
+    assert h.format == "keras-json"
+    assert h.meta == {"epochs": 3, "learning_rate": 0.01}
+    assert set(roles(h)) == {"loss", "val_loss"}

@@ -296,3 +296,8 @@ def test_read_path_never_modifies_the_file(tmp_path: Path) -> None:
     before = (p.read_bytes(), p.stat().st_mtime_ns)
     read_path(p)
     assert (p.read_bytes(), p.stat().st_mtime_ns) == before
+
+
+def test_no_curve_error_says_why(tmp_path: Path) -> None:
+    err = read_error(write(tmp_path, "log.csv", "epoch,phase,note\n0,warmup,a\n1,main,b\n"))
+    assert "not numeric, dropped: phase, note" in err.message

@@ -33,6 +33,7 @@ from curvedoc.readers import (
     keras_history,
     mlflow,
     objects,
+    wandb_csv,
 )
 from curvedoc.readers._text import read_text
 from curvedoc.readers.directories import read_directory
@@ -46,6 +47,7 @@ FORMATS: tuple[tuple[str, str], ...] = (
     *json_formats.FORMATS,
     *boosting.FORMATS,
     *mlflow.FORMATS,
+    *wandb_csv.FORMATS,
     *objects.FORMATS,
 )
 

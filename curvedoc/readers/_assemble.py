@@ -169,7 +169,8 @@ def assemble(
         if role_override == IGNORE:
             ignored.append(s.name)
             continue
-        if role_override is None and roles.is_bookkeeping(s.name) and s.role is None:
+        bookkeeping_name = roles.is_bookkeeping(s.classify_as or s.name)
+        if role_override is None and bookkeeping_name and s.role is None:
             bookkeeping.append(s.name)
             continue
         keep = np.isfinite(s.x)
@@ -217,7 +218,11 @@ def assemble(
         out_notes.append(f"no values at all, dropped: {_names(empty)}")
 
     if not any(len(c) >= 2 for c in curves):
-        raise InputError("no numeric curve with at least 2 points", path=source)
+        why = [n for n in out_notes if n.startswith(("not numeric", "no values at all"))]
+        if curves:
+            why.insert(0, f"{len(curves)} curve(s) of a single point")
+        detail = f" ({'; '.join(why)})" if why else ""
+        raise InputError(f"no numeric curve with at least 2 points{detail}", path=source)
 
     out_meta: dict[str, Any] = dict(meta or {})
     if "learning_rate" not in out_meta:

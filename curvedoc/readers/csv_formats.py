@@ -4,6 +4,7 @@
 format               header signature                                           x axis
 ===================  =========================================================  ==============
 tensorboard-csv      exactly ``Wall time,Step,Value``                           ``Step``
+wandb-csv            ``"<run> - <key>"`` columns, ``__MIN``/``__MAX`` envelopes   first column
 ultralytics          ``epoch`` + ``train/*`` + ``metrics/*``/``lr/pg*``/``x/lr*``  ``epoch``
 lightning-csv        ``step`` + (``epoch`` or ``*_step``/``*_epoch`` or blanks)   ``step``
 fastai-csv           ``epoch`` first, with ``train_loss`` and ``valid_loss``     ``epoch``
@@ -23,6 +24,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +33,7 @@ from curvedoc.errors import InputError
 from curvedoc.model import FloatArray, History
 from curvedoc.readers import roles
 from curvedoc.readers._assemble import Series, assemble
+from curvedoc.readers._meta import simple_yaml
 from curvedoc.readers._table import (
     Table,
     parse_column,
@@ -37,6 +41,7 @@ from curvedoc.readers._table import (
     table_series,
     x_from_column,
 )
+from curvedoc.readers.wandb_csv import looks_like_wandb, read_wandb_table
 
 FORMATS: tuple[tuple[str, str], ...] = (
     ("keras-csv", "Keras CSVLogger file (epoch first, NA for missing, appended runs merged)"),
@@ -59,6 +64,8 @@ def sniff(table: Table) -> str:
     lower = [n.lower() for n in names]
     if lower == ["wall time", "step", "value"]:
         return "tensorboard-csv"
+    if looks_like_wandb(names):
+        return "wandb-csv"
     if (
         "epoch" in lower
         and any(n.startswith("train/") for n in lower)
@@ -117,6 +124,8 @@ def read_table(
             columns=columns,
             directions=directions,
         )
+    if fmt == "wandb-csv":
+        return read_wandb_table(table, source=source, columns=columns, directions=directions)
     notes = list(table.notes)
     keep = tuple((columns or {}).keys())
     skip: list[int] = []
@@ -151,11 +160,18 @@ def read_table(
     if x_name is not None:
         # The x column itself is bookkeeping: say nothing about it.
         series = [s for s in series if s.name != x_name]
+    meta: dict[str, Any] = {}
+    hparams = Path(source).parent / "hparams.yaml"
+    if fmt == "lightning-csv" and hparams.is_file():
+        meta = simple_yaml(hparams)
+        if meta:
+            notes.append(f"hyperparameters from {hparams.name}: {', '.join(meta)}")
     return assemble(
         source=source,
         fmt=fmt,
         series=series,
         x_unit=x_unit,
+        meta=meta,
         notes=[*notes, *more],
         columns=columns,
         directions=directions,

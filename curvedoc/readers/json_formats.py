@@ -25,7 +25,12 @@ from curvedoc.readers import hf
 from curvedoc.readers._assemble import assemble
 from curvedoc.readers._records import check_records, find_x_key, records_series
 from curvedoc.readers.boosting import is_evals_result, read_evals_result
-from curvedoc.readers.keras_history import is_dict_of_lists, keras_params_meta, read_dict_of_lists
+from curvedoc.readers.keras_history import (
+    is_dict_of_lists,
+    keras_params_meta,
+    read_dict_of_lists,
+    split_lists_and_scalars,
+)
 
 FORMATS: tuple[tuple[str, str], ...] = (
     ("json-records", "a JSON list of records [{step: .., loss: ..}, ...]"),
@@ -132,6 +137,12 @@ def read_value(
             return read_dict_of_lists(value, fmt=fmt, **kw)
         if is_evals_result(value):
             return read_evals_result(value, **kw)
+        mixed = split_lists_and_scalars(value)
+        if mixed is not None:
+            lists, meta = mixed
+            fmt = "keras-history" if in_memory else "keras-json"
+            note = f"not lists, read as hyperparameters: {', '.join(meta)}"
+            return read_dict_of_lists(lists, fmt=fmt, meta=meta, notes=[note], **kw)
         if not value:
             raise InputError("an empty JSON object", path=source)
     if isinstance(value, list | tuple) and value and all(isinstance(v, Mapping) for v in value):

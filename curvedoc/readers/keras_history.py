@@ -22,6 +22,7 @@ from curvedoc.errors import InputError
 from curvedoc.model import FloatArray, History
 from curvedoc.readers import roles
 from curvedoc.readers._assemble import Series, assemble
+from curvedoc.readers._meta import meta_key
 from curvedoc.readers._numeric import BoolArray, parse_objects
 
 FORMATS: tuple[tuple[str, str], ...] = (
@@ -76,10 +77,11 @@ def read_dict_of_lists(
     source: str,
     fmt: str,
     meta: Mapping[str, Any] | None = None,
+    notes: list[str] | None = None,
     columns: Mapping[str, str] | None = None,
     directions: Mapping[str, str] | None = None,
 ) -> History:
-    notes: list[str] = []
+    notes = list(notes or [])
     parsed: dict[str, tuple[FloatArray, BoolArray]] = {}
     text_keys: list[str] = []
     keep = tuple((columns or {}).keys())
@@ -135,6 +137,23 @@ def read_dict_of_lists(
         columns=columns,
         directions=directions,
     )
+
+
+def split_lists_and_scalars(
+    value: Mapping[str, object],
+) -> tuple[dict[str, object], dict[str, Any]] | None:
+    """A dict of lists with a few scalar entries beside them (``{"loss": [..], "epochs": 10}``):
+    the lists, and the scalars as meta. None when it is not that shape."""
+    lists: dict[str, object] = {}
+    scalars: dict[str, Any] = {}
+    for key, v in value.items():
+        if is_list_like(v):
+            lists[str(key)] = v
+        elif v is None or isinstance(v, str | int | float | bool):
+            scalars[meta_key(str(key))] = v
+        else:
+            return None
+    return (lists, scalars) if lists else None
 
 
 def keras_params_meta(params: object) -> dict[str, Any]:

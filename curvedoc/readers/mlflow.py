@@ -17,6 +17,7 @@ from typing import Any
 from curvedoc.errors import InputError
 from curvedoc.model import History
 from curvedoc.readers._assemble import Series, assemble
+from curvedoc.readers._meta import meta_key, scalar
 from curvedoc.readers._numeric import parse_strings
 from curvedoc.readers._text import read_text
 
@@ -25,25 +26,6 @@ FORMATS: tuple[tuple[str, str], ...] = (
 )
 
 _LINE = re.compile(r"^\s*-?\d+\s+\S+(\s+-?\d+)?\s*$")
-
-# MLflow param name -> meta key
-_PARAM_ALIASES = {
-    "lr": "learning_rate",
-    "learning_rate": "learning_rate",
-    "learning-rate": "learning_rate",
-    "batch_size": "batch_size",
-    "train_batch_size": "batch_size",
-    "per_device_train_batch_size": "batch_size",
-    "epochs": "epochs",
-    "num_epochs": "epochs",
-    "n_epochs": "epochs",
-    "num_train_epochs": "epochs",
-    "max_epochs": "epochs",
-    "weight_decay": "weight_decay",
-    "max_steps": "max_steps",
-    "warmup_steps": "warmup_steps",
-    "dropout": "dropout",
-}
 
 
 def looks_like_metric_file(text: str) -> bool:
@@ -82,20 +64,6 @@ def metric_series(text: str, key: str, source: str) -> Series:
     return Series(key, x.values, y.values, y.missing)
 
 
-def _param_value(text: str) -> Any:
-    s = text.strip()
-    if s in ("True", "true"):
-        return True
-    if s in ("False", "false"):
-        return False
-    for cast in (int, float):
-        try:
-            return cast(s)
-        except ValueError:
-            pass
-    return s[:200]
-
-
 def read_run_folder(
     path: Path,
     *,
@@ -119,8 +87,7 @@ def read_run_folder(
             text = _read_or_empty(file)
             if text is None:
                 continue
-            value = _param_value(text)
-            meta[_PARAM_ALIASES.get(name.lower(), name)] = value
+            meta[meta_key(name)] = scalar(text)
     return assemble(
         source=source,
         fmt="mlflow",
