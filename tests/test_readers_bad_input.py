@@ -301,3 +301,10 @@ def test_read_path_never_modifies_the_file(tmp_path: Path) -> None:
 def test_no_curve_error_says_why(tmp_path: Path) -> None:
     err = read_error(write(tmp_path, "log.csv", "epoch,phase,note\n0,warmup,a\n1,main,b\n"))
     assert "not numeric, dropped: phase, note" in err.message
+
+
+def test_newline_in_a_json_key_keeps_errors_and_notes_one_line(tmp_path: Path) -> None:
+    err = read_error(write(tmp_path, "h.json", json.dumps({"a\nb": ["x", "y"], "c": [1]})))
+    assert "a\\nb" in err.message
+    h = read_path(write(tmp_path, "g.json", json.dumps({"loss": [1, 0.5], "a\nb": ["x", "y"]})))
+    assert "not numeric, dropped: a\\nb" in h.notes

@@ -35,6 +35,7 @@ from curvedoc.readers import (
     objects,
     wandb_csv,
 )
+from curvedoc.readers._assemble import clean_error
 from curvedoc.readers._text import read_text
 from curvedoc.readers.directories import read_directory
 from curvedoc.readers.objects import from_object
@@ -121,8 +122,8 @@ def read_path(
                 p, source=source, read_file=_read_file, columns=columns, directions=directions
             )
         return _read_file(p, columns=columns, directions=directions)
-    except CurvedocError:
-        raise
+    except CurvedocError as err:
+        raise clean_error(err) from None
     except RecursionError:
         raise InputError("nested too deeply to be a training log", path=source) from None
     except MemoryError:

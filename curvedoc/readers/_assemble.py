@@ -15,6 +15,7 @@ rely on is enforced here, identically for all formats:
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,12 +23,32 @@ from typing import Any
 
 import numpy as np
 
-from curvedoc.errors import ConfigError, InputError
+from curvedoc.errors import ConfigError, CurvedocError, InputError
 from curvedoc.model import Curve, FloatArray, History
 from curvedoc.readers import roles
 from curvedoc.readers._numeric import BoolArray
 
 IGNORE = "ignore"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped, so a note or error stays one line even when a
+    column name holds a newline (JSON keys can)."""
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
+
+
+def clean_error(err: CurvedocError) -> CurvedocError:
+    """Make an error's message, path and field one line each (in place), and return it."""
+    err.message = one_line(err.message)
+    err.args = (err.message,)
+    if err.path is not None:
+        err.path = one_line(err.path)
+    if err.field is not None:
+        err.field = one_line(err.field)
+    return err
+
+
 _OVERRIDE_ROLES = (*roles.ROLE_NAMES, IGNORE)
 
 
@@ -237,7 +258,7 @@ def assemble(
         format=fmt,
         curves=tuple(curves),
         meta={k: v for k, v in out_meta.items() if _plain(v)},
-        notes=tuple(out_notes),
+        notes=tuple(one_line(n) for n in out_notes),
     )
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from curvedoc.errors import CurvedocError, InputError
 from curvedoc.model import History
-from curvedoc.readers._assemble import Series, assemble
+from curvedoc.readers._assemble import Series, assemble, clean_error
 from curvedoc.readers._numeric import parse_objects
 from curvedoc.readers._records import X_KEYS
 from curvedoc.readers.json_formats import read_value
@@ -171,8 +171,8 @@ def from_object(
             return read_dataframe(obj, **kw)
         if is_list_like(getattr(obj, "loss_curve_", None)):
             return _read_sklearn(obj, **kw)
-    except CurvedocError:
-        raise
+    except CurvedocError as err:
+        raise clean_error(err) from None
     except RecursionError:
         raise InputError("nested too deeply to be a training history", path=source) from None
     except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as exc:
