@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curvedoc.errors import ConfigError
+from curvedoc.errors import ConfigError, InputError
 from curvedoc.model import Curve, History
 from curvedoc.readers import FORMATS, read_path
 
@@ -643,3 +643,16 @@ def test_keras_dict_with_scalar_entries(tmp_path: Path) -> None:
     assert h.format == "keras-json"
     assert h.meta == {"epochs": 3, "learning_rate": 0.01}
     assert set(roles(h)) == {"loss", "val_loss"}
+
+
+def test_folder_of_runs(tmp_path: Path) -> None:
+    logs = tmp_path / "lightning_logs"
+    (logs / "version_0").mkdir(parents=True)
+    (logs / "version_0" / "metrics.csv").write_text(LIGHTNING)
+    h = read_path(logs)
+    assert h.format == "lightning-csv"
+    assert h.notes[0] == "the folder holds one run: version_0"
+    (logs / "version_1").mkdir()
+    (logs / "version_1" / "metrics.csv").write_text(LIGHTNING)
+    with pytest.raises(InputError, match="holding 2 runs"):
+        read_path(logs)

@@ -123,11 +123,48 @@ def read_directory(
         raise InputError("permission denied", path=source) from None
     if log is not None:
         history = read_file(log, columns=columns, directions=directions)
-        return History(
-            source=history.source,
-            format=history.format,
-            curves=history.curves,
-            meta=history.meta,
-            notes=(f"read {log.relative_to(path).as_posix()} in the folder", *history.notes),
+        return _with_note(history, f"read {log.relative_to(path).as_posix()} in the folder")
+    runs = _child_runs(path)
+    if len(runs) == 1:
+        history = read_directory(
+            runs[0],
+            source=str(runs[0]),
+            read_file=read_file,
+            columns=columns,
+            directions=directions,
+        )
+        return _with_note(history, f"the folder holds one run: {runs[0].name}")
+    if runs:
+        names = ", ".join(r.name for r in runs[:5]) + (", ..." if len(runs) > 5 else "")
+        raise InputError(
+            f"is a directory holding {len(runs)} runs ({names}); pass one run folder",
+            path=source,
         )
     raise InputError("is a directory; no known run layout in it", path=source)
+
+
+def _is_run(path: Path) -> bool:
+    return (
+        mlflow.is_run_folder(path)
+        or bool(_tensorboard_exports(path))
+        or find_log_file(path) is not None
+    )
+
+
+def _child_runs(path: Path) -> list[Path]:
+    """Sub-folders that are runs (``mlruns/<exp>/`` holds runs, ``lightning_logs/`` versions)."""
+    try:
+        children = sorted(c for c in path.iterdir() if c.is_dir() and not c.name.startswith("."))
+    except OSError:
+        return []
+    return [c for c in children[:1000] if _is_run(c)]
+
+
+def _with_note(history: History, note: str) -> History:
+    return History(
+        source=history.source,
+        format=history.format,
+        curves=history.curves,
+        meta=history.meta,
+        notes=(note, *history.notes),
+    )
