@@ -7,7 +7,8 @@
 2. binary data -> a clear error naming what it is (TensorBoard event file, W&B run, archive...);
 3. text starting with ``{`` or ``[`` -> JSON by its shape (:mod:`.json_formats`);
 4. lines of ``<timestamp> <value> <step>`` -> a single MLflow metric file;
-5. anything else -> delimited text, the flavour told by its header (:mod:`.csv_formats`).
+5. anything else -> delimited text, the flavour told by its header (:mod:`.csv_formats`:
+   Keras, Lightning, Ultralytics, fastai, TensorBoard and W&B exports, generic CSV/TSV).
 
 Every reader hands its raw columns to one assembler (:mod:`._assemble`), so cleaning, role
 classification (:mod:`.roles`), user overrides and the notes are the same for all formats. Bad

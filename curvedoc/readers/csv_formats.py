@@ -156,10 +156,8 @@ def read_table(
                 f"{x_name!r} restarts every epoch; x is the row number (1 = first logged row)"
             )
         skip.append(table.names.index(x_name))
+    # the x column is skipped: it is the axis, not a curve, and needs no note
     series, more = table_series(table, source, x=x, skip=skip, keep_names=keep)
-    if x_name is not None:
-        # The x column itself is bookkeeping: say nothing about it.
-        series = [s for s in series if s.name != x_name]
     meta: dict[str, Any] = {}
     hparams = Path(source).parent / "hparams.yaml"
     if fmt == "lightning-csv" and hparams.is_file():
