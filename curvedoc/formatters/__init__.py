@@ -2,15 +2,24 @@
 
 Every formatter has the same call shape (:class:`Formatter`) and returns the whole output as a
 string, so the CLI can send the same reports to stdout and to any number of ``--output`` files.
-The registry entries import their module on first use: ``curvedoc diagnose --format json`` should
-not pay for importing rich. Formatters import nothing of curvedoc's but :mod:`curvedoc.model`.
+The registry names each formatter's module and function and imports the module on first use:
+``curvedoc diagnose --format json`` should not pay for importing rich. Formatters import nothing
+of curvedoc's but :mod:`curvedoc.model`.
+
+A few formats need more than the reports, and get it through :class:`RenderContext`: the HTML
+report plots the loaded curves (``histories``), JUnit writes one test case per *selected* rule
+and SARIF lists the rules with their descriptions (``rules``). Every formatter still works
+without a context (a plain ``render("junit", reports)`` from Python): it then falls back to what
+the reports themselves say.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from importlib import import_module
+from typing import Protocol, cast
 
+from curvedoc.formatters.common import RenderContext, RuleRef
 from curvedoc.model import Report
 
 
@@ -22,50 +31,44 @@ class Formatter(Protocol):
         fail_on: str = "error",
         color: bool = False,
         width: int | None = None,
+        context: RenderContext | None = None,
     ) -> str: ...
 
 
-def _terminal(
-    reports: Sequence[Report],
-    *,
-    fail_on: str = "error",
-    color: bool = False,
-    width: int | None = None,
-) -> str:
-    from curvedoc.formatters.terminal import render_terminal
-
-    return render_terminal(reports, fail_on=fail_on, color=color, width=width)
-
-
-def _json(
-    reports: Sequence[Report],
-    *,
-    fail_on: str = "error",
-    color: bool = False,
-    width: int | None = None,
-) -> str:
-    from curvedoc.formatters.json import render_json
-
-    return render_json(reports, fail_on=fail_on, color=color, width=width)
-
-
-def _markdown(
-    reports: Sequence[Report],
-    *,
-    fail_on: str = "error",
-    color: bool = False,
-    width: int | None = None,
-) -> str:
-    from curvedoc.formatters.markdown import render_markdown
-
-    return render_markdown(reports, fail_on=fail_on, color=color, width=width)
-
-
-FORMATTERS: dict[str, Formatter] = {
-    "terminal": _terminal,
-    "json": _json,
-    "markdown": _markdown,
+#: format name → (module, function). The order is the order ``--help`` lists them in.
+_REGISTRY: dict[str, tuple[str, str]] = {
+    "terminal": ("curvedoc.formatters.terminal", "render_terminal"),
+    "json": ("curvedoc.formatters.json", "render_json"),
+    "markdown": ("curvedoc.formatters.markdown", "render_markdown"),
+    "html": ("curvedoc.formatters.html", "render_html"),
+    "github": ("curvedoc.formatters.github", "render_github"),
+    "junit": ("curvedoc.formatters.junit", "render_junit"),
+    "sarif": ("curvedoc.formatters.sarif", "render_sarif"),
+    "gitlab": ("curvedoc.formatters.gitlab", "render_gitlab"),
 }
+
+
+class _Lazy:
+    """A registry entry that imports its module when first called."""
+
+    def __init__(self, module: str, function: str) -> None:
+        self.module = module
+        self.function = function
+
+    def __call__(
+        self,
+        reports: Sequence[Report],
+        *,
+        fail_on: str = "error",
+        color: bool = False,
+        width: int | None = None,
+        context: RenderContext | None = None,
+    ) -> str:
+        formatter = cast(Formatter, getattr(import_module(self.module), self.function))
+        return formatter(reports, fail_on=fail_on, color=color, width=width, context=context)
+
+
+FORMATTERS: dict[str, Formatter] = {name: _Lazy(*entry) for name, entry in _REGISTRY.items()}
 
 
 def render(
@@ -75,13 +78,14 @@ def render(
     fail_on: str = "error",
     color: bool = False,
     width: int | None = None,
+    context: RenderContext | None = None,
 ) -> str:
     """Render ``reports`` in format ``fmt``, a key of :data:`FORMATTERS` (ValueError otherwise)."""
     try:
         formatter = FORMATTERS[fmt]
     except KeyError:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATTERS)}") from None
-    return formatter(reports, fail_on=fail_on, color=color, width=width)
+    return formatter(reports, fail_on=fail_on, color=color, width=width, context=context)
 
 
-__all__ = ["FORMATTERS", "Formatter", "render"]
+__all__ = ["FORMATTERS", "Formatter", "RenderContext", "RuleRef", "render"]

@@ -10,14 +10,66 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from curvedoc.model import SEVERITY_RANK, CurveSummary, Report
+from curvedoc.model import SEVERITY_RANK, CurveSummary, History, Report
 
 #: Accepted values of ``--fail-on``: a severity, or ``never`` (the exit code ignores findings).
 FAIL_ON_CHOICES: tuple[str, ...] = ("error", "warning", "info", "never")
 
 #: Roles drawn as sparklines even when no finding names them: the curves a person looks at first.
 MAIN_ROLES: tuple[str, ...] = ("train_loss", "val_loss", "train_metric", "val_metric")
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """A rule as the CI formats describe it (formatters may not import the detector registry).
+
+    ``summary`` is the one-line description, ``help`` the long one (``curvedoc explain``), and
+    ``severity`` the severity the active pack gives the rule.
+    """
+
+    code: str
+    name: str
+    summary: str = ""
+    help: str = ""
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What some formats need beyond the reports.
+
+    ``histories`` runs parallel to the reports (``None`` where an input could not be read); the
+    HTML report and the plots draw from it, and fall back to each curve's sketch without it.
+    ``rules`` are the rules that were selected for the run, in registry order.
+    """
+
+    histories: tuple[History | None, ...] = ()
+    rules: tuple[RuleRef, ...] = ()
+
+    def history_of(self, index: int) -> History | None:
+        return self.histories[index] if index < len(self.histories) else None
+
+
+def rules_of(reports: Sequence[Report], context: RenderContext | None) -> list[RuleRef]:
+    """The selected rules from ``context``, else every rule the reports mention, by code."""
+    if context is not None and context.rules:
+        return list(context.rules)
+    seen: dict[str, RuleRef] = {}
+    for report in reports:
+        for f in report.findings:
+            seen.setdefault(f.code, RuleRef(f.code, f.rule, severity=f.severity))
+        for skip in report.skipped:
+            seen.setdefault(skip.code, RuleRef(skip.code, skip.rule))
+        for crash in report.errors:
+            seen.setdefault(crash.code, RuleRef(crash.code, crash.rule))
+    return [seen[code] for code in sorted(seen)]
+
+
+def subject_curve(finding_curves: Sequence[str]) -> str:
+    """The curve a finding is about: the first it names (the engine's subject), or ``""``."""
+    return finding_curves[0] if finding_curves else ""
 
 
 def fails(report: Report, fail_on: str) -> bool:

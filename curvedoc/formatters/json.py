@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import TypeAdapter
 
+from curvedoc.formatters.common import RenderContext
 from curvedoc.model import Report
 
 _REPORTS = TypeAdapter(list[Report])
@@ -22,6 +23,7 @@ def render_json(
     fail_on: str = "error",
     color: bool = False,
     width: int | None = None,
+    context: RenderContext | None = None,
 ) -> str:
     """An object for exactly one report, else an array; ``fail_on`` does not change the data."""
     if len(reports) == 1:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from curvedoc.formatters.common import (
+    RenderContext,
     clean_message,
     error_line,
     fails,
@@ -133,6 +134,7 @@ def render_markdown(
     fail_on: str = "error",
     color: bool = False,
     width: int | None = None,
+    context: RenderContext | None = None,
 ) -> str:
     """A heading per run (❌ fails ``fail_on`` or unreadable, ⚠️ findings below it, ✅ clean)."""
     lines: list[str] = []

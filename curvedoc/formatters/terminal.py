@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from curvedoc.formatters.common import (
+    RenderContext,
     clean_message,
     error_line,
     findings_count,
@@ -289,6 +290,7 @@ def render_terminal(
     fail_on: str = "error",
     color: bool = False,
     width: int | None = None,
+    context: RenderContext | None = None,
 ) -> str:
     """One block per report and, for several, a one-line total. ``fail_on`` is not shown here."""
     buf = io.StringIO()
