@@ -84,11 +84,19 @@ def diagnose_history(history: History, settings: Settings) -> Report:
 def diagnose_path(path: str | os.PathLike[str], settings: Settings) -> Report:
     """Diagnose one path; an unreadable input becomes a report with ``error`` set (never raises
     for bad input), so a command over many files reports every one of them."""
+    return diagnose_path_with_history(path, settings)[0]
+
+
+def diagnose_path_with_history(
+    path: str | os.PathLike[str], settings: Settings
+) -> tuple[Report, History | None]:
+    """:func:`diagnose_path`, also returning the loaded history (``None`` when unreadable), for
+    outputs that draw the curves themselves (the HTML report, ``curvedoc plot``)."""
     try:
         history = load(path, columns=settings.columns, directions=settings.directions)
     except CurvedocError as exc:
-        return error_report(str(path), str(exc))
-    return engine.run(history, settings)
+        return error_report(str(path), str(exc)), None
+    return engine.run(history, settings), history
 
 
 def error_report(source: str, message: str) -> Report:
