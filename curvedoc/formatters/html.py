@@ -282,6 +282,7 @@ def render_html(
     title = (
         f"curvedoc: {reports[0].source}" if len(reports) == 1 else f"curvedoc: {len(reports)} runs"
     )
+    heading = "curvedoc report" if len(reports) == 1 else title
     version = next((r.curvedoc_version for r in reports), "")
     body: list[str] = []
     if len(reports) > 1:
@@ -299,7 +300,7 @@ def render_html(
                 '<meta name="generator" content="curvedoc">',
                 f"<title>{esc(title)}</title>",
                 f"<style>{_css()}</style></head><body><main>",
-                f"<header><h1>{esc(title)}</h1>",
+                f"<header><h1>{esc(heading)}</h1>",
                 f'<p class="muted">gate: {esc(gate)} · '
                 f"curvedoc {esc(version)} · a self-contained page: no scripts, no network</p>"
                 "</header>",
