@@ -1,4 +1,4 @@
-"""CI formats on hand-built reports: GitHub workflow commands, JUnit XML, SARIF, GitLab Code Quality.
+"""CI formats on hand-built reports: GitHub commands, JUnit XML, SARIF, GitLab Code Quality.
 
 SARIF is validated with jsonschema against ``tests/data/sarif-2.1.0-subset.schema.json``: a
 hand-written subset of the OASIS SARIF 2.1.0 schema (the official file is not downloadable at test
