@@ -1,10 +1,14 @@
-"""The command line: ``curvedoc diagnose | rules | explain | schema``.
+"""The command line: ``curvedoc diagnose | report | plot | compare | rules | explain | schema``.
 
 Exit codes follow ruff/mypy (FORMATS.md B1): 0 = nothing at or above ``--fail-on``; 1 = a finding
-at or above it; 2 = a usage or configuration error, an unreadable input, or a curvedoc bug. With
-several inputs an unreadable one does not stop the others: all are diagnosed and printed, then the
-exit code is 2. Errors are one line on stderr (``curvedoc: error: ...``), never a traceback;
-``--debug`` shows the traceback of an internal error.
+at or above it (for ``compare``: a regression); 2 = a usage or configuration error, an unreadable
+input, or a curvedoc bug. With several inputs an unreadable one does not stop the others: all are
+diagnosed and printed, then the exit code is 2. Errors are one line on stderr
+(``curvedoc: error: ...``), never a traceback; ``--debug`` shows the traceback of an internal
+error.
+
+A folder argument that is not itself a run (say ``runs/`` holding ``exp1/`` and ``exp2/``) is
+expanded one level: each entry in it that reads as a run is diagnosed as its own input.
 
 Heavy modules (the engine, numpy, pydantic models, rich) are imported inside the commands, so
 ``curvedoc --version`` and ``--help`` answer at once.
@@ -30,10 +34,15 @@ from curvedoc._version import __version__
 from curvedoc.errors import ConfigError, CurvedocError, InputError
 
 if TYPE_CHECKING:
-    from curvedoc.model import Report
+    from curvedoc.formatters.common import RenderContext, RuleRef
+    from curvedoc.model import History, Report
+    from curvedoc.packs import Settings
 
 PROG = "curvedoc"
-FORMAT_CHOICES = ("terminal", "json", "markdown")
+#: The keys of ``curvedoc.formatters.FORMATTERS`` (spelled out so ``--help`` imports nothing).
+FORMAT_CHOICES = ("terminal", "json", "markdown", "html", "github", "junit", "sarif", "gitlab")
+#: GitHub fails a job summary larger than 1 MiB; stay under it.
+STEP_SUMMARY_LIMIT = 1_000_000
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 COLOR_CHOICES = ("auto", "always", "never")
 MIN_WIDTH = 40
@@ -78,15 +87,17 @@ def _split_assignment(text: str, flag: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
-def _parse_outputs(values: Sequence[str]) -> list[tuple[str, Path]]:
+def _parse_outputs(
+    values: Sequence[str], choices: Sequence[str] = FORMAT_CHOICES
+) -> list[tuple[str, Path]]:
     outputs = []
     for text in values:
         fmt, eq, file = text.partition("=")
         if not eq or not file:
             raise ConfigError(f"expected FORMAT=FILE, got {text!r}", field="--output")
-        if fmt not in FORMAT_CHOICES:
+        if fmt not in choices:
             raise ConfigError(
-                f"unknown format {fmt!r} (choose from {', '.join(FORMAT_CHOICES)})",
+                f"unknown format {fmt!r} (choose from {', '.join(choices)})",
                 field="--output",
             )
         outputs.append((fmt, Path(file)))
@@ -107,18 +118,13 @@ def _write_file(path: Path, text: str) -> None:
 
 
 # -- commands ---------------------------------------------------------------------------------
-def cmd_diagnose(args: argparse.Namespace) -> int:
-    from curvedoc.api import diagnose_path
-    from curvedoc.formatters import render
-    from curvedoc.formatters.common import error_line, fails
-    from curvedoc.model import Report
+def _settings(args: argparse.Namespace) -> Settings:
     from curvedoc.packs import resolve_settings
 
-    outputs = _parse_outputs(args.output)
     columns = dict(_split_assignment(c, "--column") for c in args.column)
     directions = dict(_split_assignment(d, "--direction") for d in args.direction)
     config: str | None = None if args.isolated else (args.config or "auto")
-    settings = resolve_settings(
+    return resolve_settings(
         rules=args.rules,
         select=args.select,
         ignore=args.ignore,
@@ -128,28 +134,194 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         config=config,
         fail_on=args.fail_on,
     )
-    fail_on = settings.fail_on or "error"
 
-    reports: list[Report] = []
-    for path in args.paths:
-        try:
-            reports.append(diagnose_path(path, settings))
-        except InputError as exc:  # diagnose_path should not raise for bad input; be safe
-            reports.append(Report(curvedoc_version=__version__, source=path, error=str(exc)))
 
-    color = args.format == "terminal" and use_color(args.color, sys.stdout)
-    width = terminal_width() if args.format == "terminal" else None
-    _write_stdout(render(args.format, reports, fail_on=fail_on, color=color, width=width))
-    for fmt, file in outputs:
-        _write_file(file, render(fmt, reports, fail_on=fail_on))
+def _children(folder: Path) -> list[Path]:
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return []
+    return [p for p in entries if not p.name.startswith((".", "_"))]
+
+
+def collect_runs(
+    paths: Sequence[str], settings: Settings, *, keep_histories: bool
+) -> list[tuple[Report, History | None]]:
+    """Diagnose every input, expanding a folder of runs one level (see the module docstring).
+
+    Histories are kept only when an output draws the curves (they are as large as the log).
+    """
+    from curvedoc.api import diagnose_path_with_history
+
+    pairs: list[tuple[Report, History | None]] = []
+    for path in paths:
+        report, history = diagnose_path_with_history(path, settings)
+        if report.error is not None and Path(path).is_dir():
+            inner = [diagnose_path_with_history(str(p), settings) for p in _children(Path(path))]
+            runs = [pair for pair in inner if pair[0].error is None]
+            if runs:
+                pairs += [(r, h if keep_histories else None) for r, h in runs]
+                continue
+        pairs.append((report, history if keep_histories else None))
+    return pairs
+
+
+def rule_refs(settings: Settings) -> tuple[RuleRef, ...]:
+    """The selected rules, described for the CI formats (JUnit cases, SARIF rules)."""
+    from curvedoc.detectors import get_detector
+    from curvedoc.formatters.common import RuleRef
+
+    refs = []
+    for name in settings.selected:
+        det = get_detector(name)
+        cfg = settings.pack.rules.get(det.name)
+        refs.append(
+            RuleRef(
+                code=det.code,
+                name=det.name,
+                summary=det.summary,
+                help=inspect.cleandoc(det.__doc__ or det.summary),
+                severity=cfg.severity if cfg else None,
+            )
+        )
+    return tuple(refs)
+
+
+def _append_step_summary(markdown: str) -> None:
+    """Append the markdown report to ``$GITHUB_STEP_SUMMARY`` (kept under GitHub's 1 MiB)."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY", "")
+    if not target:
+        return
+    data = markdown.encode("utf-8")
+    if len(data) > STEP_SUMMARY_LIMIT:
+        cut = data[:STEP_SUMMARY_LIMIT].decode("utf-8", "ignore").rsplit("\n", 1)[0]
+        markdown = cut + "\n\n_(truncated: a job summary is limited to 1 MiB)_\n"
+    try:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(markdown if markdown.endswith("\n") else markdown + "\n")
+    except OSError as exc:
+        _err(f"cannot append to GITHUB_STEP_SUMMARY ({target}): {exc.strerror or exc}")
+
+
+def _finish(reports: Sequence[Report], fail_on: str, *, errors_shown: bool) -> int:
+    from curvedoc.formatters.common import error_line, fails
 
     unreadable = [r for r in reports if r.error is not None]
-    if args.format != "terminal":  # the terminal report already shows these lines
+    if not errors_shown:
         for report in unreadable:
             _err(error_line(report))
     if unreadable:
         return 2
     return 1 if any(fails(r, fail_on) for r in reports) else 0
+
+
+def _prepare(
+    args: argparse.Namespace, *, keep_histories: bool
+) -> tuple[list[Report], RenderContext, str]:
+    """Settings, every run diagnosed, the baseline applied: what every report command needs."""
+    from curvedoc.formatters.common import RenderContext
+
+    settings = _settings(args)
+    known = None
+    if getattr(args, "baseline", None):
+        from curvedoc.baseline import load_baseline
+
+        known = load_baseline(args.baseline)
+    pairs = collect_runs(args.paths, settings, keep_histories=keep_histories)
+    reports = [r for r, _ in pairs]
+    if known is not None:
+        from curvedoc.baseline import apply_baseline
+
+        reports = apply_baseline(reports, known, args.baseline)
+    context = RenderContext(histories=tuple(h for _, h in pairs), rules=rule_refs(settings))
+    return reports, context, settings.fail_on or "error"
+
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    from curvedoc.formatters import render
+
+    outputs = _parse_outputs(args.output)
+    wants_plots = "html" in (args.format, *(fmt for fmt, _ in outputs))
+    reports, context, fail_on = _prepare(args, keep_histories=wants_plots)
+
+    color = args.format == "terminal" and use_color(args.color, sys.stdout)
+    width = terminal_width() if args.format == "terminal" else None
+    _write_stdout(
+        render(args.format, reports, fail_on=fail_on, color=color, width=width, context=context)
+    )
+    for fmt, file in outputs:
+        _write_file(file, render(fmt, reports, fail_on=fail_on, context=context))
+    if args.format == "github":
+        _append_step_summary(render("markdown", reports, fail_on=fail_on))
+    # The terminal report already shows the unreadable inputs' error lines.
+    return _finish(reports, fail_on, errors_shown=args.format == "terminal")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from curvedoc.formatters import render
+    from curvedoc.formatters.common import total_line
+
+    reports, context, fail_on = _prepare(args, keep_histories=True)
+    target = Path(args.output)
+    _write_file(target, render("html", reports, fail_on=fail_on, context=context))
+    _write_stdout(f"{PROG}: wrote {target} ({total_line(reports)})")
+    return _finish(reports, fail_on, errors_shown=False)
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from curvedoc.formatters.figure import build_figure
+    from curvedoc.plot import plot_format, write_plot
+
+    target = Path(args.output)
+    plot_format(target)  # a bad file name is an error before any work
+    pairs = collect_runs([args.path], _settings(args), keep_histories=True)
+    if len(pairs) != 1:
+        raise ConfigError(
+            f"{args.path} holds {len(pairs)} runs; plot draws one (give one run's path)"
+        )
+    report, history = pairs[0]
+    if report.error is not None:
+        from curvedoc.formatters.common import error_line
+
+        raise InputError(error_line(report))
+    try:
+        write_plot(build_figure(report, history), target)
+    except OSError as exc:
+        raise ConfigError(f"cannot write: {exc.strerror or exc}", path=str(target)) from None
+    _write_stdout(f"{PROG}: wrote {target}")
+    return 0
+
+
+def _compare_input(path: str, settings: Settings) -> Report:
+    from curvedoc.api import diagnose_path
+    from curvedoc.compare import read_report_file
+    from curvedoc.formatters.common import error_line
+
+    report = read_report_file(Path(path)) or diagnose_path(path, settings)
+    if report.error is not None:
+        raise InputError(error_line(report))
+    return report
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from curvedoc.compare import compare_reports
+    from curvedoc.compare_output import COMPARE_FORMATS, render_comparison
+
+    outputs = _parse_outputs(args.output, COMPARE_FORMATS)
+    settings = _settings(args)
+    comparison = compare_reports(
+        _compare_input(args.baseline, settings),
+        _compare_input(args.candidate, settings),
+        tolerance=args.tolerance,
+        fail_on=settings.fail_on or "error",
+        metrics=[m.strip() for spec in args.metric or [] for m in spec.split(",") if m.strip()],
+    )
+    color = args.format == "terminal" and use_color(args.color, sys.stdout)
+    width = terminal_width() if args.format == "terminal" else None
+    _write_stdout(render_comparison(args.format, comparison, color=color, width=width))
+    for fmt, file in outputs:
+        _write_file(file, render_comparison(fmt, comparison))
+    return 1 if comparison.regressed else 0
 
 
 def _rule_rows() -> list[dict[str, Any]]:
@@ -283,6 +455,52 @@ def _debug_parent() -> argparse.ArgumentParser:
     return parent
 
 
+def _settings_parent() -> argparse.ArgumentParser:
+    """The options that decide how a log is diagnosed, shared by every command that diagnoses."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default=None,
+        help="exit 1 on a finding at or above this severity (default: error, or [tool.curvedoc])",
+    )
+    parent.add_argument("--rules", metavar="FILE", help="a rule pack (TOML file or built-in name)")
+    parent.add_argument(
+        "--select",
+        action="append",
+        metavar="RULE,...",
+        help="run only these rules (codes or names; repeatable)",
+    )
+    parent.add_argument(
+        "--ignore", action="append", metavar="RULE,...", help="skip these rules (repeatable)"
+    )
+    parent.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="RULE.PARAM=VALUE",
+        help="override a rule parameter, severity or enabled (repeatable)",
+    )
+    parent.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="NAME=ROLE",
+        help="treat column NAME as ROLE (train_loss, val_loss, ..., ignore; repeatable)",
+    )
+    parent.add_argument(
+        "--direction",
+        action="append",
+        default=[],
+        metavar="NAME=min|max",
+        help="whether lower or higher is better for metric NAME (repeatable)",
+    )
+    cfg = parent.add_mutually_exclusive_group()
+    cfg.add_argument("--config", metavar="PYPROJECT", help="read [tool.curvedoc] from this file")
+    cfg.add_argument("--isolated", action="store_true", help="ignore pyproject.toml settings")
+    return parent
+
+
 def build_parser() -> argparse.ArgumentParser:
     debug = _debug_parent()
     parser = argparse.ArgumentParser(
@@ -293,64 +511,100 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    settings = _settings_parent()
     d = sub.add_parser(
         "diagnose",
-        parents=[debug],
+        parents=[debug, settings],
         help="diagnose one or more training logs",
         description="Diagnose training logs. Exit 0: nothing at or above --fail-on; 1: findings"
         " at or above it; 2: usage/config error or an unreadable input.",
     )
     d.add_argument("paths", nargs="+", metavar="PATH", help="a training log file or run folder")
-    d.add_argument("--format", choices=FORMAT_CHOICES, default="terminal", help="stdout format")
+    d.add_argument(
+        "--format",
+        choices=FORMAT_CHOICES,
+        default="terminal",
+        help="stdout format (github also appends markdown to $GITHUB_STEP_SUMMARY when set)",
+    )
     d.add_argument(
         "--output",
         action="append",
         default=[],
         metavar="FORMAT=FILE",
-        help="also write FORMAT to FILE (repeatable)",
+        help="also write FORMAT to FILE (repeatable), e.g. html=report.html sarif=out.sarif",
     )
     d.add_argument(
-        "--fail-on",
-        choices=FAIL_ON_CHOICES,
-        default=None,
-        help="exit 1 on a finding at or above this severity (default: error, or [tool.curvedoc])",
+        "--baseline",
+        metavar="OLD.json",
+        help="report and fail only on findings that are not in this earlier JSON report",
     )
-    d.add_argument("--rules", metavar="FILE", help="a rule pack (TOML file or built-in name)")
-    d.add_argument(
-        "--select",
-        action="append",
-        metavar="RULE,...",
-        help="run only these rules (codes or names; repeatable)",
-    )
-    d.add_argument(
-        "--ignore", action="append", metavar="RULE,...", help="skip these rules (repeatable)"
-    )
-    d.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="RULE.PARAM=VALUE",
-        help="override a rule parameter, severity or enabled (repeatable)",
-    )
-    d.add_argument(
-        "--column",
-        action="append",
-        default=[],
-        metavar="NAME=ROLE",
-        help="treat column NAME as ROLE (train_loss, val_loss, ..., ignore; repeatable)",
-    )
-    d.add_argument(
-        "--direction",
-        action="append",
-        default=[],
-        metavar="NAME=min|max",
-        help="whether lower or higher is better for metric NAME (repeatable)",
-    )
-    cfg = d.add_mutually_exclusive_group()
-    cfg.add_argument("--config", metavar="PYPROJECT", help="read [tool.curvedoc] from this file")
-    cfg.add_argument("--isolated", action="store_true", help="ignore pyproject.toml settings")
     d.add_argument("--color", choices=COLOR_CHOICES, default="auto", help="terminal colors")
     d.set_defaults(handler=cmd_diagnose)
+
+    rep = sub.add_parser(
+        "report",
+        parents=[debug, settings],
+        help="write a self-contained HTML report (plots, findings, advice)",
+        description="Diagnose training logs and write one offline HTML file. Exit codes as for"
+        " diagnose.",
+    )
+    rep.add_argument("paths", nargs="+", metavar="PATH", help="a training log file or run folder")
+    rep.add_argument(
+        "-o",
+        "--output",
+        default="curvedoc-report.html",
+        metavar="FILE",
+        help="the HTML file to write (default: curvedoc-report.html)",
+    )
+    rep.add_argument("--baseline", metavar="OLD.json", help="as for diagnose")
+    rep.set_defaults(handler=cmd_report)
+
+    p = sub.add_parser(
+        "plot",
+        parents=[debug, settings],
+        help="draw a run's curves and findings to an SVG or PNG file",
+        description="Draw the curves of one run, with its findings, to FILE.svg (no extra"
+        ' dependency) or FILE.png (needs matplotlib: pip install "curvedoc[plot]").',
+    )
+    p.add_argument("path", metavar="PATH", help="a training log file or run folder")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="curves.svg or .png")
+    p.set_defaults(handler=cmd_plot)
+
+    c = sub.add_parser(
+        "compare",
+        parents=[debug, settings],
+        help="compare a candidate run with a baseline run (a regression gate)",
+        description="Compare two runs of the same training job: best and final value per metric"
+        " and the findings that appeared or went away. Each input is a training log or a curvedoc"
+        " JSON report. Exit 0: no regression; 1: a regression; 2: an error.",
+    )
+    c.add_argument("baseline", metavar="BASELINE", help="the reference run (log or JSON report)")
+    c.add_argument("candidate", metavar="CANDIDATE", help="the new run (log or JSON report)")
+    c.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.02,
+        metavar="FRACTION",
+        help="how much worse (relative) a metric may get before it is a regression (0.02 = 2%%)",
+    )
+    c.add_argument(
+        "--metric",
+        action="append",
+        metavar="NAME,...",
+        help="gate on these curves (default: the validation losses and metrics)",
+    )
+    c.add_argument(
+        "--format", choices=("terminal", "json", "markdown"), default="terminal", help="stdout"
+    )
+    c.add_argument(
+        "--output",
+        action="append",
+        default=[],
+        metavar="FORMAT=FILE",
+        help="also write FORMAT (terminal, json, markdown) to FILE (repeatable)",
+    )
+    c.add_argument("--color", choices=COLOR_CHOICES, default="auto", help="terminal colors")
+    c.set_defaults(handler=cmd_compare)
 
     r = sub.add_parser("rules", parents=[debug], help="list the rules with their defaults")
     r.add_argument("--format", choices=("terminal", "json"), default="terminal")

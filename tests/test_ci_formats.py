@@ -219,8 +219,12 @@ def test_junit_one_case_per_selected_rule_with_pass_fail_skip_error() -> None:
     assert out.startswith('<?xml version="1.0" encoding="UTF-8"?>')
     root = ET.fromstring(out.encode("utf-8"))
     by_name = cases(out)
-    assert list(by_name) == ["CD101 non-finite", "CD201 overfitting", "CD301 divergence",
-                             "CD401 plateau"]  # fmt: skip
+    assert list(by_name) == [
+        "CD101 non-finite",
+        "CD201 overfitting",
+        "CD301 divergence",
+        "CD401 plateau",
+    ]
     for case in by_name.values():
         assert case.get("classname") == "curvedoc.runs/exp1/history.json"
         assert case.get("file") == "runs/exp1/history.json"
@@ -235,8 +239,12 @@ def test_junit_one_case_per_selected_rule_with_pass_fail_skip_error() -> None:
     assert skipped.get("message") == "needs 10 points"
     suite = root.find("testsuite")
     assert suite is not None
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"),
-            suite.get("skipped")) == ("4", "2", "1", "1")  # fmt: skip
+    assert (
+        suite.get("tests"),
+        suite.get("failures"),
+        suite.get("errors"),
+        suite.get("skipped"),
+    ) == ("4", "2", "1", "1")
     assert root.get("failures") == "2"
 
 
@@ -256,8 +264,12 @@ def test_junit_findings_below_fail_on_pass_but_are_kept_in_system_out() -> None:
 
 def test_junit_without_context_uses_the_rules_the_report_mentions() -> None:
     by_name = cases(render_junit([report()]))
-    assert set(by_name) == {"CD101 non-finite", "CD201 overfitting", "CD301 divergence",
-                            "CD401 plateau"}  # fmt: skip
+    assert set(by_name) == {
+        "CD101 non-finite",
+        "CD201 overfitting",
+        "CD301 divergence",
+        "CD401 plateau",
+    }
 
 
 def test_junit_unreadable_input_is_an_error_case_and_hostile_text_is_escaped() -> None:

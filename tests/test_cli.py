@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 import sys
@@ -23,7 +24,8 @@ ANSI = re.compile(r"\x1b\[")
 # then rises by far more than its noise (CD201 overfitting, a warning in the default pack).
 LOSS = [1 / (i + 1) + 0.1 for i in range(30)]
 VAL_OVERFIT = [1 / (i + 1) + 0.2 + max(0, i - 12) * 0.05 for i in range(30)]
-VAL_HEALTHY = [v + 0.05 for v in LOSS]
+# Converged by the end (exponential decay): no rule should call this run unfinished.
+VAL_HEALTHY = [0.15 + math.exp(-i / 3) for i in range(30)]
 
 
 @pytest.fixture(autouse=True)
@@ -427,7 +429,7 @@ def _explode(*_args: object, **_kwargs: object) -> Report:
 def test_internal_error_is_one_line_without_traceback(
     capsys: pytest.CaptureFixture[str], overfit: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("curvedoc.api.diagnose_path", _explode)
+    monkeypatch.setattr("curvedoc.api.diagnose_path_with_history", _explode)
     code, _, err = run(capsys, "diagnose", overfit)
     assert code == 2
     assert err.count("\n") == 1
@@ -439,7 +441,7 @@ def test_internal_error_is_one_line_without_traceback(
 def test_debug_shows_the_traceback(
     capsys: pytest.CaptureFixture[str], overfit: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("curvedoc.api.diagnose_path", _explode)
+    monkeypatch.setattr("curvedoc.api.diagnose_path_with_history", _explode)
     for argv in (["--debug", "diagnose", overfit], ["diagnose", overfit, "--debug"]):
         code, _, err = run(capsys, *argv)
         assert code == 2
