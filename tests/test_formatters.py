@@ -10,10 +10,11 @@ import pytest
 from rich.console import Console
 
 from curvedoc.formatters import FORMATTERS, render
+from curvedoc.formatters.chart import BRAILLE_BASE, braille_chart
 from curvedoc.formatters.common import fails, total_line
 from curvedoc.formatters.markdown import md_escape, render_markdown
 from curvedoc.formatters.sparkline import BLOCKS, MARKS, Axis, draw, place, span_marks
-from curvedoc.formatters.terminal import render_report, render_terminal
+from curvedoc.formatters.terminal import CurvePictures, render_report, render_terminal
 from curvedoc.model import (
     Advice,
     CurveSummary,
@@ -296,7 +297,8 @@ def test_terminal_color_emits_ansi() -> None:
 
 
 def test_terminal_sparkline_with_span_marks_aligned_under_it() -> None:
-    out = render_terminal([problem_report()], width=120).splitlines()
+    # Below 100 columns the pictures are sparklines (wider consoles get charts).
+    out = render_terminal([problem_report()], width=99).splitlines()
     row = next(i for i, line in enumerate(out) if line.startswith("val_loss "))
     spark_line, mark_line = out[row], out[row + 1]
     spark_start = next(i for i, ch in enumerate(spark_line) if ch in BLOCKS)
@@ -314,7 +316,7 @@ def test_terminal_curves_of_a_run_share_one_x_axis() -> None:
     evals = step_curve(
         "eval_loss", "val_loss", [0.5, 0.6, 0.7, 0.8], x_start=1200.0, x_end=4800.0, points=4
     )
-    out = render_terminal([problem_report(curves=[loss, evals], findings=[])], width=120)
+    out = render_terminal([problem_report(curves=[loss, evals], findings=[])], width=99)
     lines = out.splitlines()
     loss_line = next(line for line in lines if line.startswith("loss "))
     eval_line = next(line for line in lines if line.startswith("eval_loss "))
@@ -322,6 +324,56 @@ def test_terminal_curves_of_a_run_share_one_x_axis() -> None:
     columns = [i - first for i, ch in enumerate(eval_line) if ch in BLOCKS]
     # 48 columns over steps 0–4800: 100 steps a column; evaluations at 1200, 2400, 3600, 4800.
     assert columns == [12, 24, 36, 47]
+
+
+def dots(row: str) -> list[int]:
+    """The braille dot bits of each cell (0 for a blank)."""
+    return [ord(ch) - BRAILLE_BASE if ch != " " else 0 for ch in row]
+
+
+def test_braille_chart_puts_the_minimum_at_the_bottom_and_the_maximum_on_top() -> None:
+    chart = braille_chart([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], rows=2)
+    assert chart is not None
+    assert (chart.lo, chart.hi) == (1.0, 8.0)
+    top, bottom = chart.rows
+    assert len(top) == len(bottom) == 4
+    assert dots(bottom)[0] & 0x40  # first value: bottom-left dot of the bottom row
+    assert dots(top)[-1] & 0x08  # last value: top-right dot of the top row
+    assert top[0] == " "  # a rising line: nothing in the top-left cell
+    assert bottom[-1] == " "
+
+
+def test_braille_chart_bridges_gaps_and_handles_flat_and_empty_input() -> None:
+    chart = braille_chart([0.0, None, None, None, None, 1.0], rows=1)
+    assert chart is not None
+    assert all(ch != " " for ch in chart.rows[0])  # the line is joined across the gap
+    flat = braille_chart([5.0, 5.0, 5.0, 5.0], rows=2)
+    assert flat is not None
+    assert flat.rows == ["⣀⣀", "  "]  # a level line across the middle of the 8 dot rows
+    assert braille_chart([None, float("nan")]) is None
+    logged = braille_chart([1.0, 10.0, 100.0, 1000.0], rows=1, log_scale=True)
+    assert logged is not None
+    assert logged.log_scale
+    assert (logged.lo, logged.hi) == pytest.approx((1.0, 1000.0))
+    assert not (braille_chart([-1.0, 10.0], log_scale=True) or flat).log_scale
+
+
+def test_terminal_wide_console_draws_a_chart_per_main_curve_with_marks() -> None:
+    out = render_terminal([problem_report()], width=120).splitlines()
+    head = next(i for i, line in enumerate(out) if line.startswith("val_loss "))
+    rows = out[head + 1 : head + 5]
+    assert rows[0].strip().startswith("2 ┤")  # the top value labels the top row
+    assert rows[3].strip().startswith("0.5 ┤")
+    assert all(any(0x2800 <= ord(ch) <= 0x28FF for ch in row) for row in rows)
+    chart_start = rows[0].index("┤") + 1
+    width = CurvePictures.CHART_MAX  # 120 columns leave room for the widest chart
+    marks = out[head + 5]
+    marked = [i - chart_start for i, ch in enumerate(marks) if ch == MARKS["error"]]
+    # Span 20–40 on x 1–40 over `width` columns: from floor(19/39*width) to the last column.
+    assert marked == list(range(19 * width // 39, width))
+    assert marks.rstrip().endswith("CD201")
+    assert not any(ch in BLOCKS for ch in "\n".join(out))  # no sparklines at this width
+    assert max(len(line) for line in out) <= 120
 
 
 def test_terminal_shows_markup_from_logs_literally() -> None:

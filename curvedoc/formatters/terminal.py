@@ -22,6 +22,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from curvedoc.formatters.chart import braille_chart
 from curvedoc.formatters.common import (
     RenderContext,
     clean_message,
@@ -96,15 +97,21 @@ def _marks_text(curve: CurveSummary, report: Report, axis: Axis) -> Text | None:
 
 
 class CurvePictures:
-    """A sparkline per main curve with its numbers, and finding spans marked underneath.
+    """A picture per main curve with its numbers, and finding spans marked underneath.
 
-    All curves in the run's x unit share one axis, so their sparklines line up column by column.
-    It is a renderable rather than a fixed table because the sparklines narrow (columns merge
-    buckets) to leave room for the numbers on a narrow console; the marks use the same columns.
+    On a console at least :attr:`CHART_MIN_WIDTH` wide each curve gets a small braille chart
+    (:attr:`CHART_ROWS` rows, its top and bottom values labelled); narrower, a one-line sparkline
+    beside its numbers. All curves in the run's x unit share one axis, so the pictures line up
+    column by column. It is a renderable rather than a fixed table because the pictures narrow
+    (columns merge buckets) to leave room for the numbers; the marks use the same columns.
     """
 
     MIN_SPARK = 16
     NAME_WIDTH = 28
+    CHART_MIN_WIDTH = 100
+    CHART_ROWS = 4
+    CHART_MAX = 72
+    LABEL_WIDTH = 9
 
     def __init__(self, report: Report) -> None:
         self.report = report
@@ -117,12 +124,54 @@ class CurvePictures:
         return Axis.of(curve, width)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.max_width >= self.CHART_MIN_WIDTH:
+            yield from self._charts(options.max_width)
+        else:
+            yield from self._sparklines(options.max_width)
+        if self.left_out:
+            n = self.left_out
+            yield Text(f"+{n} more {plural('curve', n)} not pictured", style="dim")
+
+    def _marks_row(self, curve: CurveSummary, axis: Axis | None) -> Text | None:
+        return _marks_text(curve, self.report, axis) if axis else None
+
+    def _charts(self, max_width: int) -> Iterator[RenderableType]:
+        label_w = self.LABEL_WIDTH
+        width = max(self.MIN_SPARK, min(self.CHART_MAX, max_width - label_w - 2 - 16))
+        for curve in self.shown:
+            log = wants_log_scale(curve.sketch)
+            head = Text(curve.name, style="bold", no_wrap=True, overflow="ellipsis")
+            head.append("  ")
+            head.append_text(_curve_stats(curve, log))
+            yield head
+            dots = self._axis(curve, 2 * width)
+            chart = braille_chart(
+                place(curve, dots) if dots else [], rows=self.CHART_ROWS, log_scale=log
+            )
+            if chart is None:
+                yield Text(" " * (label_w + 2) + "no finite values", style="dim")
+                continue
+            last = len(chart.rows) - 1
+            for k, row in enumerate(chart.rows):
+                label = fmt_num(chart.hi) if k == 0 else fmt_num(chart.lo) if k == last else ""
+                line = Text(f"{label:>{label_w}} {'┤' if label else '│'}", style="dim")
+                line.append(row, style="blue")
+                yield line
+            marks = self._marks_row(curve, self._axis(curve, width))
+            if marks is not None:
+                codes = dict.fromkeys(f.code for f in findings_on(curve, self.report.findings))
+                bottom = Text(" " * (label_w + 2))
+                bottom.append_text(marks)
+                bottom.append(" " + ", ".join(codes), style="dim")
+                yield bottom
+
+    def _sparklines(self, max_width: int) -> Iterator[RenderableType]:
         logs = [wants_log_scale(c.sketch) for c in self.shown]
         stats = [_curve_stats(c, log) for c, log in zip(self.shown, logs, strict=True)]
         name_w = min(self.NAME_WIDTH, max(len(c.name) for c in self.shown))
         stats_w = max(t.cell_len for t in stats)
         longest = max(len(c.sketch) for c in self.shown)
-        room = options.max_width - name_w - stats_w - 4
+        room = max_width - name_w - stats_w - 4
         width = max(1, min(longest, max(self.MIN_SPARK, room)))
 
         grid = Table.grid(padding=(0, 2))
@@ -133,14 +182,11 @@ class CurvePictures:
             axis = self._axis(curve, width)
             spark = draw(place(curve, axis) if axis else [], log_scale=log)
             grid.add_row(Text(curve.name, style="bold"), Text(spark.chars, style="blue"), stat)
-            marks = _marks_text(curve, self.report, axis) if axis else None
+            marks = self._marks_row(curve, axis)
             if marks is not None:
                 codes = dict.fromkeys(f.code for f in findings_on(curve, self.report.findings))
                 grid.add_row(Text(""), marks, Text(", ".join(codes), style="dim"))
         yield grid
-        if self.left_out:
-            n = self.left_out
-            yield Text(f"+{n} more {plural('curve', n)} not pictured", style="dim")
 
 
 class FindingsTable:
