@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -23,6 +24,7 @@ _SPLIT_TOKENS = re.compile(
     r"(^|[_/\-. ])(train|training|val|valid|validation|eval|evaluation|test|dev)(?=$|[_/\-. ])",
     re.IGNORECASE,
 )
+T = TypeVar("T")
 _FORK_SUFFIX = re.compile(r"[_/](epoch|step)$", re.IGNORECASE)
 
 
@@ -56,6 +58,15 @@ class Context:
         self.history = history
         self.meta: dict[str, Any] = dict(history.meta)
         self._series: dict[str, Series] = {}
+        self._memo: dict[tuple[str, ...], Any] = {}
+
+    def memo(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
+        """Compute a derived result once per run, whichever detector asks first (e.g. the
+        saturating fit that both ``not-converged`` and ``slow-convergence`` read)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        value: T = self._memo[key]
+        return value
 
     # -- curves ------------------------------------------------------------------------------
     def curves(self, *roles: str) -> tuple[Curve, ...]:
@@ -123,27 +134,40 @@ class Context:
             return float(value)
         return None
 
+    def _lr_jumps(self) -> tuple[FloatArray, FloatArray, FloatArray] | None:
+        """(x after each step, ratio new/old, |change| relative to the typical change)."""
+        lr = self._lr_finite
+        if lr is None or lr[1].size < 2:
+            return None
+        xs, ys = lr
+        ratio = np.nan_to_num(ys[1:] / np.where(ys[:-1] > 0, ys[:-1], np.nan), nan=1.0)
+        delta = np.abs(np.diff(ys))
+        typical = float(np.median(delta))
+        size = delta / typical if typical > 0 else np.where(delta > 0, np.inf, 0.0)
+        return xs[1:], ratio, size
+
     @cached_property
     def lr_drops(self) -> FloatArray:
         """x positions where the learning rate fell by 30% or more from one log point to the next
-        (a step decay or a ReduceLROnPlateau cut): a loss drop there is the schedule working."""
-        lr = self._lr_finite
-        if lr is None or lr[1].size < 2:
+        *as a step* — several times the schedule's typical change (a step decay, a
+        ReduceLROnPlateau cut). The tail of a linear or cosine decay also loses 30% per point
+        near zero, but smoothly: that is not a step, and a loss drop there is not explained by it.
+        """
+        jumps = self._lr_jumps()
+        if jumps is None:
             return np.empty(0)
-        xs, ys = lr
-        ratio = ys[1:] / np.where(ys[:-1] > 0, ys[:-1], np.nan)
-        return xs[1:][np.nan_to_num(ratio, nan=1.0) <= 0.7]
+        xs, ratio, size = jumps
+        return xs[(ratio <= 0.7) & (size >= 3.0)]
 
     @cached_property
     def lr_rises(self) -> FloatArray:
-        """x positions where the learning rate jumped up by 50% or more outside warmup (warm
-        restarts, cyclic schedules): a loss bump right after one is expected."""
-        lr = self._lr_finite
-        if lr is None or lr[1].size < 2:
+        """x positions where the learning rate jumped up by 50% or more, as a step, outside warmup
+        (warm restarts, cyclic schedules): a loss bump right after one is expected."""
+        jumps = self._lr_jumps()
+        if jumps is None:
             return np.empty(0)
-        xs, ys = lr
-        ratio = ys[1:] / np.where(ys[:-1] > 0, ys[:-1], np.nan)
-        rises = xs[1:][np.nan_to_num(ratio, nan=1.0) >= 1.5]
+        xs, ratio, size = jumps
+        rises = xs[(ratio >= 1.5) & (size >= 3.0)]
         end = self.warmup_end
         return rises[rises > end] if end is not None else rises
 
@@ -173,6 +197,20 @@ class Context:
         return False
 
     # -- run facts ---------------------------------------------------------------------------
+    @cached_property
+    def lr_peak(self) -> float | None:
+        lr = self._lr_finite
+        return float(np.max(lr[1])) if lr is not None else None
+
+    def lr_annealed_at(self, x: float, ratio: float = 0.1) -> bool:
+        """True when the logged learning rate at ``x`` is below ``ratio`` of its peak: the
+        schedule is annealing, so slow progress there is by design."""
+        peak = self.lr_peak
+        if peak is None or peak <= 0:
+            return False
+        now = self.lr_at(x)
+        return now is not None and now < ratio * peak
+
     @cached_property
     def x_span(self) -> tuple[float, float]:
         lo, hi = math.inf, -math.inf

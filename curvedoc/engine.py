@@ -9,10 +9,21 @@ Supersession — one pathology is reported once. Each entry reads "winner hides 
 
 * ``non-finite`` hides any finding on the same curve that starts at or after the first NaN/Inf:
   what follows a NaN is its consequence, not a new problem.
-* ``divergence`` hides ``gradient-explosion``, ``plateau`` and ``overfitting`` findings of the same
-  run whose spans overlap it: a run that blows up spikes and stops improving on the way.
+* ``divergence`` hides ``gradient-explosion``, ``plateau``, ``overfitting``, ``overconfidence``,
+  ``underfitting``, ``not-converged`` and ``slow-convergence`` findings of the same run whose spans
+  overlap it: a run that blows up spikes, stops improving and loses its validation on the way.
+* ``overconfidence`` hides ``overfitting`` on the same validation curve: the same rise in the
+  loss, read correctly because a validation metric still improves.
 * ``overfitting`` hides a ``plateau`` on its validation curve: a validation loss that stalls while
   training improves is the overfitting, told once.
+* ``warmup-instability`` hides ``gradient-explosion`` spikes inside its early span: the early
+  blow-up is one event with one cure (a warmup).
+* ``frozen`` hides ``underfitting`` and ``plateau`` on the same curve: a curve that does not move
+  at all is the more specific diagnosis.
+* ``slow-convergence`` hides ``not-converged`` (both judge the end of the same curve; the
+  detectors already split the cases by pace, this keeps the pair exclusive).
+
+The table is :data:`SUPERSEDES`; a test checks that every rule named there exists.
 """
 
 from __future__ import annotations
@@ -46,7 +57,16 @@ SUPERSEDES: tuple[tuple[str, str, str], ...] = (
     ("divergence", "gradient-explosion", "run"),
     ("divergence", "plateau", "run"),
     ("divergence", "overfitting", "run"),
+    ("divergence", "overconfidence", "run"),
+    ("divergence", "underfitting", "run"),
+    ("divergence", "not-converged", "run"),
+    ("divergence", "slow-convergence", "run"),
+    ("overconfidence", "overfitting", "curve"),
     ("overfitting", "plateau", "curve"),
+    ("warmup-instability", "gradient-explosion", "run"),
+    ("frozen", "underfitting", "curve"),
+    ("frozen", "plateau", "curve"),
+    ("slow-convergence", "not-converged", "curve"),
 )
 SKETCH_BUCKETS = 48
 _META_TYPES = (int, float, str, bool)

@@ -38,23 +38,30 @@ def smoothing_window(n: int) -> int:
 
 
 def rolling_median(y: FloatArray, window: int) -> FloatArray:
-    """Centred rolling median with edge values repeated (robust to single outliers).
+    """Centred rolling median, robust to single outliers even at the edges.
 
-    Small problems use numpy's sliding windows; large ones scipy's O(n log w) filter, imported
-    only then, because importing ``scipy.ndimage`` costs more than diagnosing a 20-epoch log.
+    The edges are padded with the median of the nearest half-window rather than the edge value
+    repeated (scipy's ``mode="nearest"``): a noisy first mini-batch repeated half a window long
+    would otherwise *be* the smoothed start of the run. Small problems use numpy's sliding
+    windows; large ones scipy's O(n log w) filter, imported only then, because importing
+    ``scipy.ndimage`` costs more than diagnosing a 20-epoch log.
     """
     window = odd(window)
     if window <= 1 or y.size < 3:
         return y.astype(np.float64, copy=True)
     window = min(window, odd(y.size) if y.size % 2 else y.size - 1)
+    half = window // 2
+    yf = y.astype(np.float64, copy=False)
+    left = np.full(half, np.median(yf[: half + 1]))
+    right = np.full(half, np.median(yf[-half - 1 :]))
+    padded = np.concatenate((left, yf, right))
     if y.size * window <= 2_000_000:
-        half = window // 2
-        padded = np.pad(y.astype(np.float64, copy=False), half, mode="edge")
         view = np.lib.stride_tricks.sliding_window_view(padded, window)
         return np.asarray(np.median(view, axis=1), dtype=np.float64)
     from scipy.ndimage import median_filter
 
-    return np.asarray(median_filter(y, size=window, mode="nearest"), np.float64)
+    out = median_filter(padded, size=window, mode="nearest")
+    return np.asarray(out[half : half + y.size], np.float64)
 
 
 def mad(y: FloatArray) -> float:

@@ -14,6 +14,13 @@ SETTINGS = resolve_settings(config=None)
 RNG = np.random.default_rng(1234)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rng() -> None:
+    """Every test draws the same noise whatever ran before it (order-independent results)."""
+    global RNG
+    RNG = np.random.default_rng(1234)
+
+
 def curve(
     name: str, role: str, y: object, x: object = None, unit: str = "epoch", direction: str = "min"
 ) -> Curve:
@@ -54,9 +61,21 @@ def cosine_with_warmup(n: int = 3000, peak: float = 1e-3, warm: int = 300) -> np
 def test_healthy_epoch_run_is_clean() -> None:
     e = np.arange(1, 31)
     r = diagnose(
-        curve("loss", "train_loss", 1 / e**0.5), curve("val_loss", "val_loss", 0.5 + 1 / e**0.5)
+        curve("loss", "train_loss", 0.2 + np.exp(-e / 4)),
+        curve("val_loss", "val_loss", 0.3 + np.exp(-e / 4)),
     )
     assert r.findings == []
+
+
+def test_still_falling_run_is_not_converged_with_a_projection() -> None:
+    e = np.arange(1, 31)
+    val = 0.2 + np.exp(-e / 15)
+    r = diagnose(curve("loss", "train_loss", val - 0.05), curve("val_loss", "val_loss", val))
+    f = finding(r, "not-converged")
+    assert f.evidence["asymptote"] == pytest.approx(0.2, rel=0.02)
+    # exp(-e/15) falls to 1% of 0.2 at e = 15 ln(500) = 93: about 63 more epochs.
+    assert 50 <= float(f.evidence["extra"] or 0) <= 75
+    assert any(a.param == "epochs" and a.action == "increase" for a in f.advice)
 
 
 def test_noisy_step_run_with_warmup_and_cosine_is_clean() -> None:
@@ -225,7 +244,148 @@ def test_maximised_metric_direction_is_respected() -> None:
     # A validation accuracy that climbs: orientation must not turn it into a divergence.
     e = np.arange(1, 31)
     r = diagnose(
-        curve("loss", "train_loss", 1 / e**0.5),
-        curve("accuracy", "val_metric", 1 - 0.5 / e**0.5, direction="max"),
+        curve("loss", "train_loss", 0.2 + np.exp(-e / 4)),
+        curve("accuracy", "val_metric", 0.9 - 0.5 * np.exp(-e / 4), direction="max"),
     )
     assert r.findings == []
+
+
+# -- underfitting ----------------------------------------------------------------------------
+def test_underfitting_at_chance_names_the_number_of_classes() -> None:
+    e = np.arange(1, 21)
+    train = np.log(10) * (1.02 - 0.02 * (1 - np.exp(-e / 3)))  # 2.35 → ln 10 and flat
+    val = np.full(e.size, np.log(10)) * 1.001
+    f = finding(
+        diagnose(curve("loss", "train_loss", train), curve("val_loss", "val_loss", val)),
+        "underfitting",
+    )
+    assert f.evidence["classes"] == 10
+    assert f.confidence == "high"
+    assert any(a.param == "data" for a in f.advice)
+
+
+def test_underfitting_needs_train_and_val_together() -> None:
+    e = np.arange(1, 21)
+    train = 1.0 - 0.05 * (1 - np.exp(-e / 3))  # barely learned, flat
+    r = diagnose(curve("loss", "train_loss", train), curve("val_loss", "val_loss", train * 1.6))
+    assert "underfitting" not in rules(r)  # a large gap is not a capacity problem
+
+
+def test_a_well_trained_model_is_not_underfitting() -> None:
+    e = np.arange(1, 31)
+    y = 0.2 + np.exp(-e / 4)
+    assert "underfitting" not in rules(diagnose(curve("loss", "train_loss", y)))
+
+
+# -- overconfidence --------------------------------------------------------------------------
+def test_val_loss_up_with_accuracy_up_is_overconfidence_not_overfitting() -> None:
+    e = np.arange(1, 31)
+    r = diagnose(
+        curve("loss", "train_loss", 0.05 + np.exp(-e / 5)),
+        curve("val_loss", "val_loss", 0.4 + 0.002 * (e - 10) ** 2),
+        curve("val_accuracy", "val_metric", 0.95 - 0.3 * np.exp(-e / 6), direction="max"),
+    )
+    assert "overconfidence" in rules(r)
+    assert "overfitting" not in rules(r)
+    f = finding(r, "overconfidence")
+    assert f.evidence["metric"] == "val_accuracy"
+    assert float(f.evidence["metric_final"] or 0) > float(f.evidence["metric_at_best"] or 1)
+
+
+def test_val_loss_up_with_accuracy_down_stays_overfitting() -> None:
+    e = np.arange(1, 31)
+    r = diagnose(
+        curve("loss", "train_loss", 0.05 + np.exp(-e / 5)),
+        curve("val_loss", "val_loss", 0.4 + 0.002 * (e - 10) ** 2),
+        curve("val_accuracy", "val_metric", 0.9 - 0.001 * (e - 10) ** 2, direction="max"),
+    )
+    assert "overfitting" in rules(r)
+    assert "overconfidence" not in rules(r)
+
+
+# -- val-better-than-train -------------------------------------------------------------------
+def test_validation_far_below_training_is_reported_as_a_unit_mismatch() -> None:
+    e = np.arange(1, 31)
+    train = 800 * (0.6 + 0.4 * np.exp(-e / 8))  # a per-epoch *sum*
+    val = 1.7 * (0.6 + 0.4 * np.exp(-e / 8))  # a mean
+    f = finding(
+        diagnose(curve("loss", "train_loss", train), curve("val_loss", "val_loss", val)),
+        "val-better-than-train",
+    )
+    assert f.severity == "info"
+    assert "sum vs mean" in f.message
+    assert float(f.evidence["ratio"] or 1) < 0.01
+
+
+def test_dropout_sized_gap_is_not_reported() -> None:
+    e = np.arange(1, 31)
+    train = 0.3 + np.exp(-e / 4)
+    r = diagnose(curve("loss", "train_loss", train), curve("val_loss", "val_loss", train * 0.85))
+    assert "val-better-than-train" not in rules(r)
+
+
+# -- warmup instability ----------------------------------------------------------------------
+def test_early_blow_up_without_warmup_suggests_a_warmup() -> None:
+    loss = noisy_decay(noise=0.05)
+    loss[20:120] *= np.concatenate([np.linspace(1, 2.5, 50), np.linspace(2.5, 1, 50)])
+    f = finding(diagnose(curve("loss", "train_loss", loss, STEPS, "step")), "warmup-instability")
+    assert 50 <= float(f.evidence["peak_x"] or 0) <= 90
+    assert any(a.param == "warmup_steps" and a.value for a in f.advice)
+
+
+def test_early_bump_with_a_logged_warmup_is_not_reported() -> None:
+    loss = noisy_decay(noise=0.05)
+    loss[20:120] *= np.concatenate([np.linspace(1, 2.5, 50), np.linspace(2.5, 1, 50)])
+    r = diagnose(
+        curve("loss", "train_loss", loss, STEPS, "step"),
+        curve("learning_rate", "lr", cosine_with_warmup(), STEPS, "step"),
+    )
+    assert "warmup-instability" not in rules(r)
+
+
+# -- frozen ----------------------------------------------------------------------------------
+def test_constant_validation_accuracy_is_frozen() -> None:
+    acc = np.full(19, 0.5268)
+    acc[14] = 0.4765
+    e = np.arange(1, 20)
+    r = diagnose(
+        curve("loss", "train_loss", 0.7 + 0.02 * np.exp(-e / 3)),
+        curve("val_accuracy", "val_metric", acc, direction="max"),
+    )
+    f = finding(r, "frozen")
+    assert f.evidence["value"] == pytest.approx(0.5268)
+    assert f.evidence["points"] == 18
+
+
+def test_a_loss_converged_to_printed_zero_is_not_frozen() -> None:
+    y = np.concatenate([np.linspace(2.0, 0.001, 20), np.full(30, 0.0001)])
+    assert "frozen" not in rules(diagnose(curve("loss", "train_loss", y)))
+
+
+def test_zero_gradient_norm_is_frozen() -> None:
+    gn = np.concatenate([np.exp(RNG.normal(0, 0.2, 1500)), np.zeros(1500)])
+    r = diagnose(
+        curve("loss", "train_loss", noisy_decay(), STEPS, "step"),
+        curve("grad_norm", "grad_norm", gn, STEPS, "step"),
+    )
+    assert "exactly zero" in finding(r, "frozen").message
+
+
+# -- slow convergence ------------------------------------------------------------------------
+def test_steady_crawl_is_slow_convergence_with_an_lr_increase() -> None:
+    e = np.arange(1, 41)
+    y = 2.3 - 0.006 * e  # a straight, slow line: 10% over the whole run
+    f = finding(
+        diagnose(curve("loss", "train_loss", y), meta={"learning_rate": 1e-4}), "slow-convergence"
+    )
+    adv = next(a for a in f.advice if a.param == "learning_rate")
+    assert adv.action == "increase"
+    assert adv.value == pytest.approx(3e-4)
+
+
+def test_annealed_schedule_is_not_slow_convergence() -> None:
+    e = np.arange(1, 41)
+    y = 2.3 - 0.006 * e
+    lr = 1e-3 * 0.5 * (1 + np.cos(np.pi * (e - 1) / 39))
+    r = diagnose(curve("loss", "train_loss", y), curve("lr", "lr", lr))
+    assert "slow-convergence" not in rules(r)

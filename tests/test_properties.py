@@ -55,7 +55,7 @@ def test_no_detector_crashes_on_any_series(
     assert Report.model_validate_json(report.to_json()) == report
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     loss=positive_series,
     shape=st.sampled_from(["decay", "overfit", "diverge", "raw"]),

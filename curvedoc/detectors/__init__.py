@@ -7,18 +7,32 @@ from __future__ import annotations
 
 from curvedoc.detectors.base import Detector
 from curvedoc.detectors.divergence import Divergence
+from curvedoc.detectors.frozen import Frozen
 from curvedoc.detectors.gradient_explosion import GradientExplosion
 from curvedoc.detectors.non_finite import NonFinite
+from curvedoc.detectors.not_converged import NotConverged
+from curvedoc.detectors.overconfidence import Overconfidence
 from curvedoc.detectors.overfitting import Overfitting
 from curvedoc.detectors.plateau import Plateau
+from curvedoc.detectors.slow_convergence import SlowConvergence
+from curvedoc.detectors.underfitting import Underfitting
+from curvedoc.detectors.val_better import ValBetterThanTrain
+from curvedoc.detectors.warmup_instability import WarmupInstability
 from curvedoc.errors import UnknownRuleError
 
 DETECTORS: tuple[type[Detector], ...] = (
     NonFinite,
     Overfitting,
+    Underfitting,
+    Overconfidence,
+    ValBetterThanTrain,
     Divergence,
     GradientExplosion,
+    WarmupInstability,
     Plateau,
+    NotConverged,
+    SlowConvergence,
+    Frozen,
 )
 
 _BY_KEY: dict[str, type[Detector]] = {}

@@ -24,3 +24,8 @@ def fmt_value(v: float) -> str:
 def fmt_pct(ratio: float) -> str:
     """A ratio as a percentage (0.38 → 38%)."""
     return f"{ratio * 100:.0f}%" if abs(ratio) >= 0.1 else f"{ratio * 100:.1f}%"
+
+
+def article(word: str) -> str:
+    """``a`` or ``an`` for a word read aloud (an exponential fit, a power-law fit)."""
+    return "an" if word[:1].lower() in "aeiou" else "a"

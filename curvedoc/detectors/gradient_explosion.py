@@ -123,6 +123,10 @@ class GradientExplosion(Detector):
         for i, j in signal.runs_of_true(hot):
             if warm is not None and x[i] <= warm:
                 continue
+            # A spike comes *up* from the running level: the first point of a run (usually its
+            # highest loss) and a point that follows another high one are not spikes.
+            if i == 0 or z[i - 1] >= p.z_threshold / 2:
+                continue
             lo = float(x[max(i - 2, 0)])
             if ctx.lr_rises.size and bool(np.any((ctx.lr_rises >= lo) & (ctx.lr_rises <= x[j]))):
                 continue

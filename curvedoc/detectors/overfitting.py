@@ -80,11 +80,14 @@ class Overfitting(Detector):
 
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
         for train, val in ctx.pairs():
-            obs = self._pair(ctx, train, val, params)
+            obs = self.observe(ctx, train, val, params)
             if obs is not None:
                 yield obs
 
-    def _pair(self, ctx: Context, train: Curve, val: Curve, p: Params) -> Observation | None:
+    @classmethod
+    def observe(cls, ctx: Context, train: Curve, val: Curve, p: Params) -> Observation | None:
+        """The overfitting observation for one train/validation pair, or None (shared with
+        ``overconfidence``, which reads the same rise differently)."""
         vs = ctx.series(val)
         ts = ctx.series(train)
         if vs.n < 3 or ts.n < 2:

@@ -247,11 +247,13 @@ def assemble(
 
     out_meta: dict[str, Any] = dict(meta or {})
     if "learning_rate" not in out_meta:
+        # The configured learning rate is the schedule's peak: the first logged value of a
+        # warmup (3e-5 ramping to 3e-4) would understate it in every piece of advice.
         for c in curves:
             if c.role == "lr":
                 finite = c.y[np.isfinite(c.y)]
                 if finite.shape[0]:
-                    out_meta["learning_rate"] = float(finite[0])
+                    out_meta["learning_rate"] = float(np.max(finite))
                 break
     return History(
         source=source,

@@ -1,0 +1,118 @@
+"""CD404 frozen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from pydantic import Field
+
+from curvedoc import signal
+from curvedoc.context import Context
+from curvedoc.detectors.base import Detector, DetectorParams, Observation
+from curvedoc.detectors.format import fmt_value, fmt_x
+
+
+class Frozen(Detector):
+    """A loss, gradient norm or validation metric that stops changing at all.
+
+    What it detects:
+        A stretch at the end of the run, at least ``min_fraction`` of it and ``min_points``
+        points long, where the curve does not change beyond floating-point noise (``rtol``, as
+        SageMaker Debugger's UnchangedTensor uses ``allclose``) — a gradient norm of exactly
+        zero, a training loss stuck to the last digit, a validation accuracy that is the same
+        number at every evaluation. A curve that got there after a large improvement (a loss
+        converged to ~0 and printed with four decimals) is not frozen, it is finished.
+
+    Why it matters:
+        Nothing is being learned: the optimiser is not updating the weights (a frozen or
+        detached model, a zero learning rate, dead ReLUs, an all-constant batch) or the model
+        predicts the same thing for every input (a validation accuracy equal to the majority
+        class share at every evaluation).
+
+    Example:
+        ``cls_val_accuracy`` = 0.5268 at 18 of 19 evaluations → the classifier predicts the
+        majority class.
+
+    What to try:
+        Check that the parameters require gradients and are in the optimiser, that the learning
+        rate is not zero, that inputs vary across the batch; for a constant accuracy, look at the
+        prediction distribution and the class balance.
+
+    Parameters:
+        min_fraction: the frozen stretch must be at least this share of the run.
+        min_points: and at least this many points.
+        rtol: relative change below which two values are "the same".
+        max_prior_improvement: a curve that improved by more than this fraction before it froze
+            is converged, not frozen.
+    """
+
+    code = "CD404"
+    name = "frozen"
+    summary = "a loss, gradient norm or validation metric that stopped changing entirely"
+    needs = (("train_loss", "grad_norm", "val_metric", "val_loss"),)
+    evidence_keys = ("value", "start_x", "end_x", "points", "share")
+    optional_evidence_keys = ()
+
+    class Params(DetectorParams):
+        min_fraction: float = Field(gt=0, le=1)
+        min_points: int = Field(ge=2)
+        rtol: float = Field(ge=0)
+        max_prior_improvement: float = Field(gt=0)
+
+    def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
+        for curve in ctx.curves("train_loss", "grad_norm", "val_metric", "val_loss"):
+            s = ctx.series(curve)
+            if s.n < params.min_points + 1:
+                continue
+            y = s.y
+            scale = np.maximum(np.abs(y), signal.tiny(y))
+            # "Same as the last value" with a tolerance, walking back from the end; a rare
+            # one-off blip (one evaluation of 19) does not unfreeze a curve.
+            same = np.abs(y - y[-1]) <= params.rtol * scale
+            if not same[-1]:
+                continue
+            run_start = s.n - 1
+            misses = 0
+            for i in range(s.n - 2, -1, -1):
+                if same[i]:
+                    run_start = i
+                elif misses == 0 and i > 0 and same[i - 1]:
+                    misses += 1
+                else:
+                    break
+            count = int(same[run_start:].sum())
+            share = count / s.n
+            if count < params.min_points or share < params.min_fraction:
+                continue
+            value = float(y[-1])
+            if curve.role == "grad_norm" and value != 0:
+                continue  # a constant non-zero norm is a clipped, logged-after-clipping norm
+            if run_start > 0 and curve.role != "grad_norm":  # a norm does not "improve" to 0
+                first = signal.oriented(y[:1], curve.direction)[0]
+                now = signal.oriented(np.array([value]), curve.direction)[0]
+                prior = (first - now) / max(abs(first), signal.tiny(y))
+                if prior > params.max_prior_improvement:
+                    continue
+            x0, x1 = float(s.x[run_start]), float(s.x[-1])
+            unit = curve.x_unit
+            what = "exactly zero" if value == 0 else f"stuck at {fmt_value(value)}"
+            msg = (
+                f"{curve.name} is {what} at {count} of {s.n} points from {unit} {fmt_x(x0)} to "
+                f"{fmt_x(x1)}"
+            )
+            yield Observation(
+                curves=(curve.name,),
+                start=x0,
+                end=x1,
+                x_unit=unit,
+                message=msg,
+                confidence="high" if share >= 0.5 else "medium",
+                evidence={
+                    "value": value,
+                    "start_x": x0,
+                    "end_x": x1,
+                    "points": count,
+                    "share": round(share, 3),
+                },
+            )

@@ -1,0 +1,147 @@
+"""CD402 not-converged."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from pydantic import Field
+
+from curvedoc.context import Context
+from curvedoc.detectors.base import Detector, DetectorParams, Observation
+from curvedoc.detectors.format import article, fmt_pct, fmt_value, fmt_x
+from curvedoc.detectors.progress import judged_curves, progress, remaining_gain
+
+
+class NotConverged(Detector):
+    """Still clearly improving at the end: training stopped too early.
+
+    What it detects:
+        The loss that decides whether more training helps — the validation loss when one is
+        logged, the training loss otherwise — is still falling over the last part of the run
+        (a Mann–Kendall trend test on the tail, best value at the very end), and a saturating
+        learning-curve fit (exponential or power law, whichever fits better) projects a
+        meaningful further improvement within a reasonable extra time. It reports the projected
+        asymptote, how many more epochs/steps it would take to get within ``within`` of it, and
+        a bootstrap range for both.
+
+    Why it matters:
+        The run ended while it was still paying off: the model you have is worse than what the
+        same recipe gives with a longer schedule. The Deep Learning Tuning Playbook's rule: if
+        the best checkpoint is consistently in the last ~25% of training, train longer.
+
+    Example:
+        ``val_loss`` 0.41 → 0.262 over 30 epochs and still falling; the exponential fit heads to
+        0.214 → "about 30 more epochs (20–45) to get within 1% of the projected 0.214".
+
+    What to try:
+        Train for the suggested extra epochs/steps (lengthen the whole schedule if it decays
+        the learning rate), or resume from the last checkpoint with the same learning rate.
+
+    Parameters:
+        tail_fraction: the share of the run whose trend is tested.
+        trend_z: Mann–Kendall z-score (negative = falling) the tail must reach.
+        min_gain: projected further improvement, as a fraction of the current value, below
+            which the run counts as converged.
+        within: "close to the asymptote" means within this fraction of it.
+        max_extra: beyond this many run-lengths of extra training the curve is not "nearly
+            there" but slow — that is ``slow-convergence``'s call.
+    """
+
+    code = "CD402"
+    name = "not-converged"
+    summary = "still clearly improving at the end: train longer"
+    needs = (("train_loss", "val_loss"),)
+    evidence_keys = (
+        "final_x",
+        "final_value",
+        "asymptote",
+        "asymptote_low",
+        "asymptote_high",
+        "target_value",
+        "within_pct",
+        "extra",
+        "extra_low",
+        "extra_high",
+        "total",
+        "gain_pct",
+        "model",
+    )
+    optional_evidence_keys = ()
+
+    class Params(DetectorParams):
+        tail_fraction: float = Field(gt=0, le=1)
+        trend_z: float = Field(gt=0)
+        min_gain: float = Field(gt=0)
+        within: float = Field(gt=0, lt=1)
+        max_extra: float = Field(gt=0)
+
+    def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
+        best: tuple[float, Observation] | None = None
+        for curve in judged_curves(ctx):
+            p = progress(ctx, curve, params.tail_fraction, params.within)
+            if p is None or p.projection is None or not p.best_near_end:
+                continue
+            if p.trend_z > -params.trend_z:
+                continue
+            gain = remaining_gain(p)
+            proj = p.projection
+            if gain < params.min_gain or not math.isfinite(proj.extra_x):
+                continue
+            if proj.extra_x > params.max_extra * p.run_length or proj.extra_x <= 0:
+                continue
+            unit = curve.x_unit
+            extra = _round_extra(proj.extra_x, unit)
+            target = (
+                proj.asymptote * (1 + params.within)
+                if curve.direction == "min"
+                else (proj.asymptote * (1 - params.within))
+            )
+            msg = (
+                f"{curve.name} is still improving at {unit} {fmt_x(p.final_x)} "
+                f"({fmt_value(p.final_value)}); {article(proj.model)} {proj.model} fit heads to "
+                f"{fmt_value(proj.asymptote)} ({fmt_value(proj.asymptote_low)}–"
+                f"{fmt_value(proj.asymptote_high)}), about {fmt_pct(gain)} better: about "
+                f"{fmt_x(extra)} more {unit}s "
+                f"({fmt_x(_round_extra(proj.extra_x_low, unit))}–"
+                f"{fmt_x(_round_extra(proj.extra_x_high, unit))}) to get within "
+                f"{fmt_pct(params.within)} of it"
+            )
+            obs = Observation(
+                curves=(curve.name,),
+                start=float(p.curve.x[max(0, len(p.curve) - 1 - 2)]),
+                end=p.final_x,
+                x_unit=unit,
+                message=msg,
+                confidence="high"
+                if proj.r2 >= 0.95 and p.trend_z <= -2 * params.trend_z
+                else "medium",
+                evidence={
+                    "final_x": p.final_x,
+                    "final_value": p.final_value,
+                    "asymptote": proj.asymptote,
+                    "asymptote_low": proj.asymptote_low,
+                    "asymptote_high": proj.asymptote_high,
+                    "target_value": target,
+                    "within_pct": round(params.within * 100, 3),
+                    "extra": extra,
+                    "extra_low": _round_extra(proj.extra_x_low, unit),
+                    "extra_high": _round_extra(proj.extra_x_high, unit),
+                    "total": p.final_x + extra,
+                    "gain_pct": round(gain * 100, 2),
+                    "model": proj.model,
+                },
+            )
+            if best is None or gain > best[0]:
+                best = (gain, obs)
+        if best is not None:
+            yield best[1]
+
+
+def _round_extra(v: float, unit: str) -> float:
+    """Whole epochs; steps to two significant digits (nobody schedules 12,347 more steps)."""
+    if not math.isfinite(v):
+        return v
+    if unit == "epoch":
+        return float(max(1, math.ceil(v)))
+    return float(f"{max(v, 1.0):.2g}")

@@ -1,0 +1,130 @@
+"""Shared measurements for the end-of-run progress rules (not-converged, slow-convergence).
+
+Both rules ask the same questions of the same curve — is it still improving at the end, and
+where is it heading — so the answer is computed once per run and cached on the context.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from curvedoc import signal
+from curvedoc.context import Context
+from curvedoc.model import Curve
+from curvedoc.projection import Projection, project
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How a loss curve ends: its trend, its level, and (when it fits) its projection."""
+
+    curve: Curve
+    final_x: float
+    final_value: float
+    start_x: float
+    trend_z: float
+    best_near_end: bool
+    rate: float
+    projection: Projection | None
+
+    @property
+    def run_length(self) -> float:
+        return self.final_x - self.start_x
+
+
+def judged_curves(ctx: Context) -> tuple[Curve, ...]:
+    """The curves whose end decides "train longer?": validation losses when logged (more
+    training only helps if *they* still improve), else training losses."""
+    return ctx.curves("val_loss") or ctx.curves("train_loss")
+
+
+def progress(ctx: Context, curve: Curve, tail_fraction: float, within: float) -> Progress | None:
+    """Measure ``curve``'s end (cached per run and parameters)."""
+    key = ("progress", curve.name, f"{tail_fraction:.6g}", f"{within:.6g}")
+    return ctx.memo(key, lambda: _measure(ctx, curve, tail_fraction, within))
+
+
+def _measure(ctx: Context, curve: Curve, tail_fraction: float, within: float) -> Progress | None:
+    s = ctx.series(curve)
+    if s.n < 5:
+        return None
+    y = signal.oriented(s.y, curve.direction)
+    n = s.n
+    k = min(n, max(4, math.ceil(tail_fraction * n)))
+    # Judge only the current regime: after the last learning-rate drop, or after a step-like
+    # drop that explains most of the tail's decline (a step decay the log does not show).
+    lo = n - k
+    drops = ctx.lr_drops
+    if drops.size:
+        after = int(np.searchsorted(s.x, float(drops[-1])))
+        lo = max(lo, after)
+    seg = s.smooth[lo:] if curve.direction == "min" else -s.smooth[lo:]
+    if seg.size > 3:
+        jumps = seg[:-1] - seg[1:]
+        j = int(np.argmax(jumps))
+        total = float(seg[0] - seg[-1])
+        if total > 0 and jumps[j] >= 0.5 * total and jumps[j] > 3 * signal.noise_level(y):
+            lo = lo + j + 1
+    if n - lo < 4:
+        return None
+    tail_x, tail_y = s.x[lo:], y[lo:]
+    k = n - lo
+    z = signal.mann_kendall_z(tail_y)
+    smooth = signal.oriented(s.smooth, curve.direction)
+    best_i = int(np.argmin(smooth))
+    best_near_end = best_i >= n - max(2, math.ceil(0.1 * n))
+    level = max(abs(float(np.median(tail_y[-max(2, k // 3) :]))), signal.tiny(y))
+    length = float(s.x[-1] - s.x[0])
+    slope = signal.theil_sen_slope(tail_x, tail_y)
+    # Relative improvement the current pace would buy over another tenth of the run.
+    rate = -slope * 0.1 * length / level if length > 0 else 0.0
+    # Fit from the end of any warmup / initial transient: the first tenth of the run.
+    start = int(n // 10)
+    warm = ctx.warmup_end
+    if warm is not None:
+        start = max(start, int(np.searchsorted(s.x, warm)))
+    if drops.size:
+        start = max(start, int(np.searchsorted(s.x, float(drops[-1]))))
+    start = min(start, lo)
+    # The fit (and its bootstrap) is the expensive part: only curves still improving need it.
+    wanted = best_near_end and z < -1.0 and n - start >= 5
+    proj = project(s.x[start:], y[start:], within=within) if wanted else None
+    sign = -1.0 if curve.direction == "max" else 1.0
+    if proj is not None and sign < 0:
+        proj = Projection(
+            model=proj.model,
+            fitted_final=-proj.fitted_final,
+            asymptote=-proj.asymptote,
+            asymptote_low=-proj.asymptote_high,
+            asymptote_high=-proj.asymptote_low,
+            extra_x=proj.extra_x,
+            extra_x_low=proj.extra_x_low,
+            extra_x_high=proj.extra_x_high,
+            r2=proj.r2,
+        )
+    return Progress(
+        curve=curve,
+        final_x=float(s.x[-1]),
+        # The current level: the median of the last smoothing window of raw points (the edge
+        # of a smoothed curve still leans on its last, noisy point).
+        final_value=float(np.median(s.y[-max(3, s.window) :])),
+        start_x=float(s.x[0]),
+        trend_z=z,
+        best_near_end=best_near_end,
+        rate=rate,
+        projection=proj,
+    )
+
+
+def remaining_gain(p: Progress) -> float:
+    """Projected improvement still to come, as a fraction of the current level (0 if none)."""
+    if p.projection is None:
+        return 0.0
+    now = p.projection.fitted_final
+    gap = now - p.projection.asymptote
+    if p.curve.direction == "max":
+        gap = -gap
+    return max(gap, 0.0) / max(abs(now), 1e-300)

@@ -1,0 +1,153 @@
+"""CD202 underfitting."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+from pydantic import Field
+
+from curvedoc import signal
+from curvedoc.context import Context
+from curvedoc.detectors.base import Detector, DetectorParams, Observation
+from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
+from curvedoc.model import Curve
+
+
+def chance_level(value: float, tol: float) -> tuple[str, int | None] | None:
+    """Name the "predict the prior" loss ``value`` matches, if any.
+
+    Cross-entropy of a uniform guess over C classes is ln C (C = 2 → 0.693); the mean squared
+    error of predicting 0.5 for balanced 0/1 targets is 0.25. These are absolute facts about the
+    loss, so they are the one place a detector compares a loss with a fixed number.
+    """
+    if not math.isfinite(value) or value <= 0 or value > 12:
+        return None
+    c = round(math.exp(value))
+    if 2 <= c <= 100_000 and abs(value - math.log(c)) <= tol * math.log(c):
+        return (
+            f"ln {c} = {math.log(c):.4g}, the cross-entropy of a uniform guess over {c} classes",
+            c,
+        )
+    if abs(value - 0.25) <= tol * 0.25:
+        return "0.25, the squared error of always predicting 0.5 for balanced 0/1 targets", None
+    return None
+
+
+class Underfitting(Detector):
+    """The model cannot fit even the training data.
+
+    What it detects:
+        A training loss that has stopped improving (no clear downward trend over the last part
+        of the run) while it is still high: either it improved by less than ``max_improvement``
+        of where it started, or it settled on a chance level — ln C for a classifier guessing
+        uniformly among C classes (the number of classes is inferred from the loss itself), 0.25
+        for squared error on balanced 0/1 targets. Training and validation losses staying
+        together (no generalisation gap) and an accuracy-like validation metric that does not
+        move strengthen the call.
+
+    Why it matters:
+        More epochs will not help a model that has stopped learning at this level: it lacks
+        capacity, is over-regularised, has a learning rate too low to move or so high it cannot
+        settle, or cannot see the signal (labels shuffled, inputs not normalised, a bug).
+
+    Example:
+        ``cls_loss`` 0.726 → 0.702 over 19 epochs, flat for the last 8; ``cls_val_loss`` stays
+        at 0.693 (ln 2) and ``cls_val_accuracy`` at 0.527 → the classifier predicts the prior.
+
+    What to try:
+        Check the data pipeline first (labels aligned with inputs, inputs normalised, no
+        constant features); then a larger model, less regularisation (weight decay, dropout), and
+        a learning rate search.
+
+    Parameters:
+        max_improvement: the loss counts as high if it improved by less than this fraction of its
+            starting value.
+        chance_tol: relative tolerance for matching a chance level.
+        tail_fraction: the share of the run whose trend must be flat.
+        flat_z: the tail counts as flat when its Mann–Kendall z-score is above ``-flat_z``.
+        max_gap: train and validation count as "together" when their final levels differ by
+            less than this fraction.
+    """
+
+    code = "CD202"
+    name = "underfitting"
+    summary = "training loss stays high (or at chance level) and stopped improving"
+    needs = (("train_loss",),)
+    evidence_keys = ("start_value", "final_value", "final_x", "improvement_pct")
+    optional_evidence_keys = ("chance_level", "classes", "val_gap_pct", "val_curve")
+
+    class Params(DetectorParams):
+        max_improvement: float = Field(gt=0, lt=1)
+        chance_tol: float = Field(ge=0, lt=0.5)
+        tail_fraction: float = Field(gt=0, le=1)
+        flat_z: float = Field(gt=0)
+        max_gap: float = Field(gt=0)
+
+    def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
+        pairs = {t.name: v for t, v in ctx.pairs()}
+        for curve in ctx.curves("train_loss"):
+            obs = self._curve(ctx, curve, pairs.get(curve.name), params)
+            if obs is not None:
+                yield obs
+
+    def _curve(
+        self, ctx: Context, curve: Curve, val: Curve | None, p: Params
+    ) -> Observation | None:
+        s = ctx.series(curve)
+        if s.n < 5 or float(np.min(s.y)) <= 0:
+            return None  # "high relative to its start" needs a positive loss (not an RL surrogate)
+        k = min(s.n, max(4, math.ceil(p.tail_fraction * s.n)))
+        tail = s.y[-k:]
+        tail_change = (float(tail[0]) - float(tail[-1])) / max(
+            abs(float(tail[-1])), signal.tiny(s.y)
+        )
+        if signal.mann_kendall_z(tail) < -p.flat_z and tail_change > 0.01:
+            return None  # still learning: not-converged or slow-convergence territory
+        start = float(s.smooth[0])
+        final = float(np.median(tail))
+        if start == 0:
+            return None
+        improvement = (start - final) / abs(start)
+        chance = chance_level(final, p.chance_tol)
+        if improvement >= p.max_improvement and chance is None:
+            return None
+        evidence: dict[str, float | int | str | bool | None] = {
+            "start_value": start,
+            "final_value": final,
+            "final_x": float(s.x[-1]),
+            "improvement_pct": round(improvement * 100, 2),
+        }
+        unit = curve.x_unit
+        msg = (
+            f"{curve.name} went from {fmt_value(start)} to {fmt_value(final)} "
+            f"({fmt_pct(improvement)} better) and has stopped improving by {unit} "
+            f"{fmt_x(float(s.x[-1]))}"
+        )
+        confidence = "medium"
+        if chance is not None:
+            evidence["chance_level"] = chance[0]
+            if chance[1] is not None:
+                evidence["classes"] = chance[1]
+            msg += f"; it sits at {chance[0]}"
+            confidence = "high"
+        if val is not None:
+            vs = ctx.series(val)
+            if vs.n >= 2:
+                v_final = float(np.median(vs.y[-max(1, min(vs.n, k)) :]))
+                gap = (v_final - final) / max(abs(final), signal.tiny(s.y))
+                evidence["val_gap_pct"] = round(gap * 100, 2)
+                evidence["val_curve"] = val.name
+                if abs(gap) > p.max_gap:
+                    return None  # a real gap either way: not (only) a capacity problem
+                msg += f"; {val.name} stays with it ({fmt_value(v_final)})"
+        return Observation(
+            curves=(curve.name,) + ((val.name,) if val is not None else ()),
+            start=float(s.x[0]),
+            end=float(s.x[-1]),
+            x_unit=unit,
+            message=msg,
+            confidence=confidence,
+            evidence=evidence,
+        )

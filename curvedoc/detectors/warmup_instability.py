@@ -1,0 +1,109 @@
+"""CD304 warmup-instability."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+from pydantic import Field
+
+from curvedoc.context import Context
+from curvedoc.detectors.base import Detector, DetectorParams, Observation
+from curvedoc.detectors.format import fmt_value, fmt_x
+
+
+class WarmupInstability(Detector):
+    """The loss jumps above where it started in the first steps: a warmup would prevent it.
+
+    What it detects:
+        Within the first ``early_fraction`` of the run, the training loss climbs to at least
+        ``min_ratio`` times its first logged value and then comes back below it (a blow-up that
+        never comes back is a ``divergence``). Not reported when the logged learning rate
+        already ramps up (a warmup is in place).
+
+    Why it matters:
+        At the start, weights and optimiser statistics (Adam's second moments) are
+        uncalibrated, so the full learning rate throws the model far off; it often recovers,
+        but the spike can leave lasting damage (dead units, a worse basin) and wastes the first
+        steps. A short linear warmup is the standard cure.
+
+    Example:
+        ``loss`` 12.4 at step 0, 18.4 at step 1, then 5.6 at step 2 → the loss rose 48% above
+        its start before training settled.
+
+    What to try:
+        Add a linear learning-rate warmup over the first few percent of training (the Tuning
+        Playbook suggests up to ~10%); the suggested length covers the unstable stretch.
+
+    Parameters:
+        early_fraction: the share of the run, at the start, that is searched.
+        min_ratio: how far above its first value the loss must climb.
+        min_points: fewest logged points in the run.
+    """
+
+    code = "CD304"
+    name = "warmup-instability"
+    summary = "early loss blow-up above its starting value that a warmup would prevent"
+    needs = (("train_loss",),)
+    evidence_keys = ("first_value", "peak_value", "peak_x", "ratio", "recovered_x", "warmup")
+    optional_evidence_keys = ("learning_rate",)
+
+    class Params(DetectorParams):
+        early_fraction: float = Field(gt=0, le=0.5)
+        min_ratio: float = Field(gt=1)
+        min_points: int = Field(ge=3)
+
+    def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
+        if ctx.warmup_end is not None:
+            return
+        for curve in ctx.curves("train_loss"):
+            s = ctx.series(curve)
+            if s.n < params.min_points or s.y[0] <= 0:
+                continue
+            # Long (step-level) logs are judged on the smoothed curve, so one noisy mini-batch
+            # is not a blow-up; short ones point by point.
+            y = s.smooth if s.n >= 40 else s.y
+            if y[0] <= 0:
+                continue
+            m = max(2, math.ceil(params.early_fraction * s.n))
+            early = y[: m + 1]
+            peak_i = int(np.argmax(early))
+            ratio = float(early[peak_i] / y[0])
+            if peak_i == 0 or ratio < params.min_ratio:
+                continue
+            below = np.flatnonzero(y[peak_i:] < y[0])
+            if below.size == 0:
+                continue
+            rec = peak_i + int(below[0])
+            x0 = float(s.x[0])
+            x_rec = float(s.x[rec])
+            unit = curve.x_unit
+            span = max(x_rec - x0, 1.0)
+            warmup = float(math.ceil(span * 2)) if unit == "epoch" else float(f"{span * 2:.2g}")
+            lr = ctx.lr_at(x0)
+            evidence: dict[str, float | int | str | bool | None] = {
+                "first_value": float(y[0]),
+                "peak_value": float(early[peak_i]),
+                "peak_x": float(s.x[peak_i]),
+                "ratio": round(ratio, 3),
+                "recovered_x": x_rec,
+                "warmup": warmup,
+            }
+            if lr is not None:
+                evidence["learning_rate"] = lr
+            msg = (
+                f"{curve.name} rose from {fmt_value(float(y[0]))} at {unit} {fmt_x(x0)} to "
+                f"{fmt_value(float(early[peak_i]))} at {unit} {fmt_x(float(s.x[peak_i]))} "
+                f"({ratio:.2g}× its start) and only fell back below its start at {unit} "
+                f"{fmt_x(x_rec)}"
+            )
+            yield Observation(
+                curves=(curve.name,),
+                start=x0,
+                end=x_rec,
+                x_unit=unit,
+                message=msg,
+                confidence="high" if ratio >= 2 * params.min_ratio else "medium",
+                evidence=evidence,
+            )
