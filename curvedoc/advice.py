@@ -59,6 +59,16 @@ def render_advice(
     values.update({k: v for k, v in evidence.items() if v is not None})
     out: list[Advice] = []
     for t in templates:
+        # {suggested}: the logged value of the knob times the advice's factor, when both exist
+        # (weight_decay 1e-4 and factor 3 → 3e-4).
+        current, factor_now = values.get(t.param), _number(t.factor, values)
+        values.pop("suggested", None)
+        if (
+            factor_now is not None
+            and isinstance(current, (int, float))
+            and not isinstance(current, bool)
+        ):
+            values["suggested"] = float(f"{current * factor_now:.3g}")
         text = _fill(t.text, values)
         used_fallback = False
         if text is None and t.fallback is not None:

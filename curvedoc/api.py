@@ -53,14 +53,17 @@ def diagnose(
     columns: Mapping[str, str] | None = None,
     directions: Mapping[str, str] | None = None,
     config: str | Path | None = None,
+    hparams: Mapping[str, Any] | None = None,
 ) -> Report:
     """Diagnose a training log and return a :class:`Report`.
 
     ``rules`` is a rule pack (a built-in name or a TOML path); ``select``/``ignore`` take rule
     names or codes; ``params`` sets parameters as ``{"overfitting.min_rise": 0.1}`` (also
-    ``"rule.severity"``/``"rule.enabled"``). Project config (``[tool.curvedoc]``) is read only
-    when ``config`` is given (``"auto"`` searches upward from the working directory), so a
-    notebook gets the same answer wherever it runs. Raises
+    ``"rule.severity"``/``"rule.enabled"``). ``hparams`` states hyperparameters the log does not
+    hold (``{"learning_rate": 3e-4, "batch_size": 64}``) so advice can quote them. Project
+    config (``[tool.curvedoc]``) is read only when ``config`` is given (``"auto"`` searches
+    upward from the working directory), so a notebook gets the same answer wherever it runs.
+    Raises
     :class:`~curvedoc.errors.CurvedocError` on bad input or configuration.
     """
     settings = resolve_settings(
@@ -71,6 +74,7 @@ def diagnose(
         columns=columns,
         directions=directions,
         config=config,
+        hparams=dict(hparams or {}),
     )
     history = load(source, columns=settings.columns, directions=settings.directions)
     return engine.run(history, settings)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import traceback
+from dataclasses import replace
 
 import numpy as np
 
@@ -74,6 +75,8 @@ _META_TYPES = (int, float, str, bool)
 
 def run(history: History, settings: Settings) -> Report:
     """Diagnose one history with the resolved settings."""
+    if settings.hparams:
+        history = replace(history, meta={**history.meta, **settings.hparams})
     ctx = Context(history)
     roles = {c.role for c in history.curves}
     skipped: list[Skip] = []

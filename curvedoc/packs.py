@@ -42,6 +42,7 @@ META_KEYS = (
     "warmup_steps",
     "dropout",
     "optimizer",
+    "suggested",  # the knob's logged value × the advice's factor (advice.render_advice)
 )
 ACTIONS = ("increase", "decrease", "set", "enable", "disable", "investigate")
 FAIL_ON = ("error", "warning", "info", "never")
@@ -86,6 +87,9 @@ class Settings:
     directions: dict[str, str] = field(default_factory=dict)
     fail_on: str | None = None
     config_path: str | None = None
+    #: Hyperparameters the user states (``--hparam learning_rate=3e-4``); they fill advice
+    #: placeholders where the log itself is silent, and win over what the log says.
+    hparams: dict[str, Any] = field(default_factory=dict)
 
     def params_for(self, rule: str) -> Any:
         """The validated ``Params`` model of ``rule``'s detector."""
@@ -443,6 +447,7 @@ def resolve_settings(
     directions: Mapping[str, str] | None = None,
     config: str | Path | None = "auto",
     fail_on: str | None = None,
+    hparams: Sequence[str] | Mapping[str, Any] = (),
 ) -> Settings:
     """Resolve every configuration layer into :class:`Settings` (raises :class:`ConfigError`).
 
@@ -551,7 +556,26 @@ def resolve_settings(
         directions=dirs,
         fail_on=fail_on if fail_on is not None else cfg_fail,
         config_path=label,
+        hparams=_parse_hparams(hparams),
     )
+
+
+def _parse_hparams(raw: Sequence[str] | Mapping[str, Any]) -> dict[str, Any]:
+    """``["learning_rate=3e-4", "batch_size=64"]`` or a mapping → plain JSON scalars."""
+    items = raw.items() if isinstance(raw, Mapping) else (_split_hparam(s) for s in raw)
+    out: dict[str, Any] = {}
+    for key, value in items:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ConfigError("must be a number or a word", field=f"--hparam {key}")
+        out[str(key)] = value
+    return out
+
+
+def _split_hparam(text: str) -> tuple[str, Any]:
+    key, eq, value = str(text).partition("=")
+    if not eq or not key.strip():
+        raise ConfigError("expected name=value (e.g. learning_rate=3e-4)", field=f"--hparam {text}")
+    return key.strip(), parse_value(value.strip())
 
 
 def _split_set(text: str) -> tuple[str, Any]:

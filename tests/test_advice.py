@@ -316,3 +316,29 @@ def test_different_actions_on_one_knob_that_do_not_conflict_are_kept() -> None:
 def test_merge_of_nothing() -> None:
     assert merge_advice([]) == ([], [])
     assert merge_advice([finding("plateau", "info")]) == ([], [])
+
+
+# -- stated hyperparameters and {suggested} ---------------------------------------------------
+def test_stated_hparams_fill_advice_and_suggested_value() -> None:
+    from curvedoc import diagnose
+
+    hist = {
+        "loss": [1.0, 0.7, 0.5, 0.4, 0.33, 0.28, 0.24, 0.21, 0.18, 0.16, 0.14, 0.12],
+        "val_loss": [1.0, 0.8, 0.66, 0.6, 0.58, 0.6, 0.63, 0.67, 0.72, 0.78, 0.84, 0.9],
+    }
+    bare = diagnose(hist)
+    stated = diagnose(hist, hparams={"weight_decay": 1e-4})
+    wd_bare = next(a for a in bare.advice if a.param == "weight_decay")
+    wd = next(a for a in stated.advice if a.param == "weight_decay")
+    assert "0.0001" not in wd_bare.text
+    assert "from 0.0001 to 0.0003" in wd.text
+
+
+def test_hparams_parse_and_validate() -> None:
+    from curvedoc.errors import ConfigError
+    from curvedoc.packs import resolve_settings
+
+    s = resolve_settings(config=None, hparams=["learning_rate=3e-4", "optimizer=adamw"])
+    assert s.hparams == {"learning_rate": 3e-4, "optimizer": "adamw"}
+    with pytest.raises(ConfigError, match="--hparam"):
+        resolve_settings(config=None, hparams=["learning_rate"])
