@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -80,6 +81,7 @@ def diagnosed(history: History, settings: Settings, *findings: Finding) -> Repor
         ("train_loss_epoch", "loss"),
         ("valid_accuracy", "accuracy"),
         ("metrics/mAP50(B)", "metrics/mAP50(B)"),
+        ("validation_1-logloss", "logloss"),
         ("val", "val"),
     ],
 )
@@ -359,3 +361,24 @@ def test_million_point_log_gives_a_small_page(default_settings: Settings) -> Non
 
 def test_html_is_registered() -> None:
     assert render("html", []).startswith("<!DOCTYPE html>")
+
+
+REAL_LOGS = Path(__file__).resolve().parents[1].parent / "shared" / "real-logs"
+
+
+@pytest.mark.skipif(not REAL_LOGS.is_dir(), reason=f"real logs not found at {REAL_LOGS}")
+def test_every_real_log_is_drawn() -> None:
+    from curvedoc.api import load
+
+    logs = sorted(p for p in REAL_LOGS.iterdir() if p.is_dir())
+    drawn = 0
+    for folder in logs:
+        for path in sorted(folder.iterdir()):
+            history = load(path)
+            figure = build_figure(Report(curvedoc_version="0", source=str(path)), history)
+            assert figure.panels, path
+            assert sum(len(p.lines) for p in figure.panels) == len(history.curves)
+            root = ET.fromstring(figure_svg(figure).encode("utf-8"))
+            assert sum(1 for el in root.iter() if el.tag.endswith("polyline")) >= 1, path
+            drawn += 1
+    assert drawn >= 10

@@ -41,7 +41,8 @@ LOG_RATIO = 100.0
 COLUMNS = 1000
 
 _SPLIT_WORDS = r"(?:train|training|tr|val|valid|validation|eval|evaluation|test|dev)"
-_PREFIX = re.compile(rf"^{_SPLIT_WORDS}[_/.\-]", re.IGNORECASE)
+#: ``val/``, ``eval_``, and numbered sets as XGBoost names them (``validation_0-logloss``).
+_PREFIX = re.compile(rf"^{_SPLIT_WORDS}(?:_?\d+)?[_/.\-]", re.IGNORECASE)
 _SUFFIX = re.compile(rf"[_/.\-]{_SPLIT_WORDS}$", re.IGNORECASE)
 _GRANULARITY = re.compile(r"[_/.\-](?:epoch|step)$", re.IGNORECASE)
 _ORDER = {"loss": 0, "metric": 1, "other": 2, "lr": 3, "grad_norm": 4}
