@@ -10,8 +10,9 @@ Supersession — one pathology is reported once. Each entry reads "winner hides 
 * ``non-finite`` hides any finding on the same curve that starts at or after the first NaN/Inf:
   what follows a NaN is its consequence, not a new problem.
 * ``divergence`` hides ``gradient-explosion``, ``plateau``, ``overfitting``, ``overconfidence``,
-  ``underfitting``, ``not-converged`` and ``slow-convergence`` findings of the same run whose spans
-  overlap it: a run that blows up spikes, stops improving and loses its validation on the way.
+  ``underfitting``, ``oscillation``, ``not-converged`` and ``slow-convergence`` findings of the
+  same run whose spans overlap it: a run that blows up spikes, stops improving and loses its
+  validation on the way.
 * ``overconfidence`` hides ``overfitting`` on the same validation curve: the same rise in the
   loss, read correctly because a validation metric still improves.
 * ``overfitting`` hides a ``plateau`` on its validation curve: a validation loss that stalls while
@@ -20,6 +21,8 @@ Supersession — one pathology is reported once. Each entry reads "winner hides 
   blow-up is one event with one cure (a warmup).
 * ``frozen`` hides ``underfitting`` and ``plateau`` on the same curve: a curve that does not move
   at all is the more specific diagnosis.
+* ``oscillation`` hides ``underfitting`` and ``plateau`` on the same curve: a loss that bounces
+  without progress is told by its cause (the learning rate), not by its level.
 * ``slow-convergence`` hides ``not-converged`` (both judge the end of the same curve; the
   detectors already split the cases by pace, this keeps the pair exclusive).
 
@@ -62,6 +65,9 @@ SUPERSEDES: tuple[tuple[str, str, str], ...] = (
     ("divergence", "underfitting", "run"),
     ("divergence", "not-converged", "run"),
     ("divergence", "slow-convergence", "run"),
+    ("divergence", "oscillation", "run"),
+    ("oscillation", "underfitting", "curve"),
+    ("oscillation", "plateau", "curve"),
     ("overconfidence", "overfitting", "curve"),
     ("overfitting", "plateau", "curve"),
     ("warmup-instability", "gradient-explosion", "run"),

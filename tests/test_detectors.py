@@ -389,3 +389,27 @@ def test_annealed_schedule_is_not_slow_convergence() -> None:
     lr = 1e-3 * 0.5 * (1 + np.cos(np.pi * (e - 1) / 39))
     r = diagnose(curve("loss", "train_loss", y), curve("lr", "lr", lr))
     assert "slow-convergence" not in rules(r)
+
+
+# -- oscillation -----------------------------------------------------------------------------
+def test_bouncing_without_progress_is_oscillation() -> None:
+    e = np.arange(1, 31)
+    y = np.where(e <= 5, 2.3 - 0.14 * e, 1.65 + 0.4 * (-1.0) ** e + RNG.normal(0, 0.05, e.size))
+    f = finding(
+        diagnose(curve("loss", "train_loss", y), meta={"learning_rate": 0.1}), "oscillation"
+    )
+    adv = next(a for a in f.advice if a.param == "learning_rate")
+    assert adv.action == "decrease"
+    assert adv.value == pytest.approx(0.03)
+    assert float(f.evidence["turns_pct"] or 0) > 80
+
+
+def test_noisy_but_improving_step_run_is_not_oscillation() -> None:
+    loss = noisy_decay(noise=0.3)
+    assert "oscillation" not in rules(diagnose(curve("loss", "train_loss", loss, STEPS, "step")))
+
+
+def test_converged_noisy_run_with_large_learning_is_not_oscillation() -> None:
+    s = np.arange(3000)
+    loss = (2.0 * np.exp(-s / 200) + 0.3) * np.exp(RNG.normal(0, 0.2, s.size))
+    assert "oscillation" not in rules(diagnose(curve("loss", "train_loss", loss, s, "step")))

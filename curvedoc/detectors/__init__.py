@@ -11,6 +11,7 @@ from curvedoc.detectors.frozen import Frozen
 from curvedoc.detectors.gradient_explosion import GradientExplosion
 from curvedoc.detectors.non_finite import NonFinite
 from curvedoc.detectors.not_converged import NotConverged
+from curvedoc.detectors.oscillation import Oscillation
 from curvedoc.detectors.overconfidence import Overconfidence
 from curvedoc.detectors.overfitting import Overfitting
 from curvedoc.detectors.plateau import Plateau
@@ -28,6 +29,7 @@ DETECTORS: tuple[type[Detector], ...] = (
     ValBetterThanTrain,
     Divergence,
     GradientExplosion,
+    Oscillation,
     WarmupInstability,
     Plateau,
     NotConverged,

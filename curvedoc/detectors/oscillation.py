@@ -1,0 +1,144 @@
+"""CD303 oscillation."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+from pydantic import Field
+
+from curvedoc import signal
+from curvedoc.context import Context
+from curvedoc.detectors.base import Detector, DetectorParams, Observation
+from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
+from curvedoc.model import Curve
+
+
+class Oscillation(Detector):
+    """Large step-to-step bouncing with no progress: the learning rate is too high for the batch.
+
+    What it detects:
+        Over the last part of the run, the loss bounces around its own running level (median
+        absolute deviation from a rolling median) by a large fraction of that level *and* by a
+        large fraction of everything the run had learned, it changes direction at most steps,
+        and it makes no significant progress (Mann–Kendall) while doing so. Ordinary mini-batch
+        noise on a run that is still improving, or whose bounce is small next to what it
+        learned, is not oscillation.
+
+    Why it matters:
+        The optimiser keeps overshooting the valley it should settle into: each update undoes the
+        last. Training longer buys nothing; the loss it reaches is set by the learning rate, not
+        by the model.
+
+    Example:
+        ``loss`` 2.3 → 1.6 by epoch 5, then 1.2, 2.1, 1.4, 2.3, 1.3, 2.0 … for 20 epochs → bouncing
+        ±0.4 (29% of its level) with no trend.
+
+    What to try:
+        Lower the learning rate (×0.3), or raise the batch size; add a decaying schedule so the
+        late steps are small; with Adam, a lower beta2 or gradient clipping can calm it.
+
+    Parameters:
+        window_fraction: the share of the run, at its end, that is examined.
+        min_points: fewest points in that window.
+        min_rel_amplitude: bounce (1.48 × MAD of the residuals) as a fraction of the level.
+        min_vs_learned: bounce as a fraction of what the run learned before the window.
+        min_turns: share of steps where the direction changes.
+        progress_z: the window counts as "no progress" when its Mann–Kendall z is above
+            ``-progress_z``.
+        lr_factor: the factor the advice proposes for the learning rate.
+    """
+
+    code = "CD303"
+    name = "oscillation"
+    summary = "large bouncing with no progress: the learning rate is too high for the batch"
+    needs = (("train_loss", "val_loss"),)
+    evidence_keys = (
+        "start_x",
+        "end_x",
+        "level",
+        "amplitude",
+        "rel_amplitude_pct",
+        "turns_pct",
+        "lr_factor",
+    )
+    optional_evidence_keys = ("learning_rate", "suggested_lr")
+
+    class Params(DetectorParams):
+        window_fraction: float = Field(gt=0, le=1)
+        min_points: int = Field(ge=6)
+        min_rel_amplitude: float = Field(gt=0)
+        min_vs_learned: float = Field(gt=0)
+        min_turns: float = Field(ge=0, le=1)
+        progress_z: float = Field(gt=0)
+        lr_factor: float = Field(gt=0, lt=1)
+
+    def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
+        curves = ctx.curves("train_loss") or ctx.curves("val_loss")
+        for curve in curves:
+            obs = self._curve(ctx, curve, params)
+            if obs is not None:
+                yield obs
+
+    def _curve(self, ctx: Context, curve: Curve, p: Params) -> Observation | None:
+        s = ctx.series(curve)
+        if s.n == 0 or float(np.min(s.y)) <= 0:
+            return None  # bounce "relative to the level" needs a positive loss (not RL surrogates)
+        k = math.ceil(p.window_fraction * s.n)
+        if k < p.min_points or s.n - k < 2:
+            return None
+        y = signal.oriented(s.y, curve.direction)
+        win = y[-k:]
+        w = signal.odd(max(3, min(s.window, k // 3)))
+        resid = win - signal.rolling_median(win, w)
+        amp = signal.mad(resid)
+        level = float(np.median(win))
+        if level == 0 or amp <= 0:
+            return None
+        rel = amp / abs(level)
+        start = float(np.median(y[: max(1, min(3, s.n - k))]))
+        learned = max(start - level, 0.0)
+        if rel < p.min_rel_amplitude:
+            return None
+        if learned > 0 and amp < p.min_vs_learned * learned:
+            return None
+        d = np.diff(win)
+        d = d[d != 0]
+        turns = float(np.mean(np.sign(d[1:]) != np.sign(d[:-1]))) if d.size > 2 else 0.0
+        if turns < p.min_turns:
+            return None
+        if signal.mann_kendall_z(win) < -p.progress_z:
+            return None  # still making progress through the noise
+        x0, x1 = float(s.x[-k]), float(s.x[-1])
+        sign = -1.0 if curve.direction == "max" else 1.0
+        lr = ctx.lr_at(x1)
+        evidence: dict[str, float | int | str | bool | None] = {
+            "start_x": x0,
+            "end_x": x1,
+            "level": sign * level,
+            "amplitude": amp,
+            "rel_amplitude_pct": round(rel * 100, 2),
+            "turns_pct": round(turns * 100, 1),
+            "lr_factor": p.lr_factor,
+        }
+        if lr is not None:
+            evidence["learning_rate"] = lr
+            evidence["suggested_lr"] = float(f"{lr * p.lr_factor:.2g}")
+        unit = curve.x_unit
+        msg = (
+            f"{curve.name} bounces by ±{fmt_value(amp)} ({fmt_pct(rel)} of its level "
+            f"{fmt_value(sign * level)}) from {unit} {fmt_x(x0)} to {fmt_x(x1)}, changing "
+            f"direction at {fmt_pct(turns)} of the steps, without making progress"
+        )
+        if lr is not None:
+            msg += f" (learning rate {lr:.3g})"
+        return Observation(
+            curves=(curve.name,),
+            start=x0,
+            end=x1,
+            x_unit=unit,
+            message=msg,
+            confidence="high" if rel >= 2 * p.min_rel_amplitude and turns >= 0.6 else "medium",
+            evidence=evidence,
+        )
