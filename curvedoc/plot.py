@@ -57,8 +57,20 @@ def _draw_panel(ax: Any, panel: Panel) -> None:
         if band.end > band.start:
             ax.axvspan(band.start, band.end, color=color, alpha=0.13, lw=0)
         ax.axvline(band.start, color=color, lw=1, ls=":")
+    y0, y1 = panel.y_range()
     for lvl in panel.levels:
         color = SEVERITY_COLORS.get(lvl.severity, "#888888")
+        if not y0 <= lvl.y <= y1:  # far off the data (see Panel.y_range): noted, not drawn
+            arrow = "↓" if lvl.y < y0 else "↑"
+            ax.annotate(
+                f"asymptote {lvl.y:.3g} {arrow}",
+                (0.99, 0.03 if lvl.y < y0 else 0.92),
+                xycoords="axes fraction",
+                ha="right",
+                fontsize=8,
+                color=color,
+            )
+            continue
         if lvl.low is not None and lvl.high is not None:
             ax.axhspan(lvl.low, lvl.high, color=color, alpha=0.13, lw=0)
         ax.axhline(lvl.y, color=color, lw=1, ls=":")

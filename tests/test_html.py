@@ -188,6 +188,22 @@ def test_findings_shade_their_span_and_mark_evidence(default_settings: Settings)
     assert not lr.bands
 
 
+def test_a_far_projection_is_labelled_at_the_edge_not_squashing_the_curves(
+    default_settings: Settings,
+) -> None:
+    base = overfit_history()
+    decades = curve("val_loss", np.geomspace(10, 0.01, 40), "val_loss", "val")
+    history = History("s", "t", (base.curves[0], decades, *base.curves[2:]))
+    far = finding(["val_loss"], {"asymptote": 1e-20}, rule="slow-convergence", code="CD403")
+    near = finding(["val_accuracy"], {"asymptote": 1.2}, rule="not-converged", code="CD402")
+    loss, acc, _ = build_figure(diagnosed(history, default_settings, far, near), history).panels
+    assert loss.log_y
+    assert loss.y_range()[0] > 1e-3  # not stretched down to 1e-20
+    assert "asymptote 1e-20 ↓" in panel_svg(loss)
+    assert acc.y_range()[1] >= 1.2  # a near one widens the axis and is drawn as a line
+    assert "asymptote 1.2 ↑" not in panel_svg(acc)
+
+
 @pytest.mark.parametrize(
     "evidence",
     [

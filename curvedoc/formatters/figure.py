@@ -119,15 +119,32 @@ class Panel:
         return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
 
     def y_range(self) -> tuple[float, float]:
-        """The y extent of the lines and references, padded; positive for a log axis."""
+        """The y extent of the lines and marks, padded; positive for a log axis.
+
+        A reference level (an asymptote) widens the axis only when it lies near the data — by at
+        most half the data's span, or one decade on a log axis. A projection far away (an
+        asymptote of 1e-20 under a loss of 1e-3) would squash the curves into a line; it is
+        labelled at the edge of the plot instead.
+        """
         values = [v for line in self.lines for _, ys in line.segments for v in (ys.min(), ys.max())]
         values += [m.y for m in self.marks if m.y is not None]
-        for lvl in self.levels:
-            values += [v for v in (lvl.y, lvl.low, lvl.high) if v is not None]
-        finite = [float(v) for v in values if math.isfinite(v) and (v > 0 or not self.log_y)]
+        finite = [float(v) for v in values if self._drawable(v)]
+        refs = [
+            float(v)
+            for lvl in self.levels
+            for v in (lvl.y, lvl.low, lvl.high)
+            if v is not None and self._drawable(v)
+        ]
+        if not finite:
+            finite, refs = refs, []
         if not finite:
             return (1.0, 10.0) if self.log_y else (0.0, 1.0)
         lo, hi = min(finite), max(finite)
+        scale = math.log10 if self.log_y else (lambda v: v)
+        slo, shi = scale(lo), scale(hi)
+        reach = 1.0 if self.log_y else 0.5 * (shi - slo)
+        near = [v for v in refs if slo - reach <= scale(v) <= shi + reach]
+        lo, hi = min([lo, *near]), max([hi, *near])
         if self.log_y:
             llo, lhi = math.log10(lo), math.log10(hi)
             pad = max(0.05 * (lhi - llo), 0.05)
@@ -137,6 +154,9 @@ class Panel:
             return lo - pad, hi + pad
         pad = 0.05 * (hi - lo)
         return lo - pad, hi + pad
+
+    def _drawable(self, v: float) -> bool:
+        return math.isfinite(v) and (v > 0 or not self.log_y)
 
 
 @dataclass(frozen=True)

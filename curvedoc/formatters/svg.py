@@ -265,6 +265,14 @@ def _bands(frame: Frame, panel: Panel) -> list[str]:
         out.append("</g>")
     for lvl in panel.levels:
         out.append(f'<g class="sev-{lvl.severity}"><title>{esc(lvl.label)}</title>')
+        if not frame.y0 <= lvl.y <= frame.y1:  # far off the data: a label at the edge
+            below = lvl.y < frame.y0
+            y = ay + ah - 4 if below else ay + 12
+            out.append(
+                f'<text class="tick" x="{ax + aw - 4}" y="{_f(y)}" text-anchor="end">'
+                f"asymptote {fmt_num(lvl.y)} {'↓' if below else '↑'}</text></g>"
+            )
+            continue
         if lvl.low is not None and lvl.high is not None:
             top, bottom = frame.py(max(lvl.low, lvl.high)), frame.py(min(lvl.low, lvl.high))
             out.append(
