@@ -204,6 +204,13 @@ def test_a_far_projection_is_labelled_at_the_edge_not_squashing_the_curves(
     assert "asymptote 1.2 ↑" not in panel_svg(acc)
 
 
+def test_spans_in_another_x_unit_are_not_drawn(default_settings: Settings) -> None:
+    history = overfit_history()  # epochs
+    stepped = finding(["val_loss"], {"best_x": 130.0}, span=Span(start=100, end=400, x_unit="step"))
+    loss = build_figure(diagnosed(history, default_settings, stepped), history).panels[0]
+    assert (loss.bands, loss.marks) == ((), ())
+
+
 @pytest.mark.parametrize(
     "evidence",
     [

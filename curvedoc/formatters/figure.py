@@ -320,8 +320,10 @@ def _value_at(line: Line | None, x: float) -> float | None:
 
 
 def _finding_overlays(
-    report: Report, panel_of: dict[str, int], lines_of: dict[str, Line]
+    report: Report, panel_of: dict[str, int], lines_of: dict[str, Line], unit_of: dict[str, str]
 ) -> dict[int, tuple[list[Band], list[Mark], list[Level]]]:
+    """Bands, marks and levels per panel index. A span or position in another x unit than the
+    curve's (an epoch span over a per-step curve) would land in the wrong place: not drawn."""
     out: dict[int, tuple[list[Band], list[Mark], list[Level]]] = {}
     for f in sorted(report.findings, key=lambda f: SEVERITY_RANK[f.severity]):
         subject = subject_curve(f.curves)
@@ -331,12 +333,15 @@ def _finding_overlays(
         # shows on the accuracy panel too); the marks go on the subject curve's panel only.
         if math.isfinite(f.span.start) and math.isfinite(f.span.end):
             start, end = sorted((f.span.start, f.span.end))
-            for i in dict.fromkeys(panel_of[c] for c in f.curves if c in panel_of):
+            same_unit = [c for c in f.curves if unit_of.get(c) == f.span.x_unit]
+            for i in dict.fromkeys(panel_of[c] for c in same_unit if c in panel_of):
                 out.setdefault(i, ([], [], []))[0].append(Band(start, end, f.severity, label))
         index = panel_of.get(subject)
         if index is None:
             continue
         _, marks, levels = out.setdefault(index, ([], [], []))
+        if unit_of.get(subject) != f.span.x_unit:
+            marks = []  # positions in another unit: keep only the levels (y values)
         line = lines_of.get(subject)
         ev = dict(f.evidence)
         unit = f.span.x_unit
@@ -381,6 +386,7 @@ def build_figure(report: Report, history: History | None = None, columns: int = 
     panels: list[Panel] = []
     panel_of: dict[str, int] = {}
     lines_of: dict[str, Line] = {}
+    unit_of = {s.name: s.x_unit for s in sources}
     for title, kind, unit, members in _group(sources):
         lines = []
         for slot, s in enumerate(members):
@@ -390,7 +396,9 @@ def build_figure(report: Report, history: History | None = None, columns: int = 
             lines_of[s.name] = line
             panel_of[s.name] = len(panels)
         panels.append(Panel(title, kind, unit, tuple(lines), _wants_log([s.y for s in members])))
-    for index, (bands, marks, levels) in _finding_overlays(report, panel_of, lines_of).items():
+    for index, (bands, marks, levels) in _finding_overlays(
+        report, panel_of, lines_of, unit_of
+    ).items():
         p = panels[index]
         panels[index] = Panel(
             p.title, p.kind, p.x_unit, p.lines, p.log_y, tuple(bands), tuple(marks), tuple(levels)
