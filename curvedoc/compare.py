@@ -35,6 +35,8 @@ from curvedoc.model import SEVERITY_RANK, CurveSummary, Finding, Report
 
 DEFAULT_TOLERANCE = 0.02
 GATING_ROLES = (("val_loss", "val_metric"), ("train_loss", "train_metric"))
+#: Schedules and diagnostics, not results: their values are shown, never called better or worse.
+UNJUDGED_ROLES = ("lr", "grad_norm")
 
 
 class _Frozen(BaseModel):
@@ -47,6 +49,7 @@ class MetricChange(_Frozen):
     name: str
     role: str
     direction: str
+    judged: bool
     gates: bool
     baseline_best: float | None
     candidate_best: float | None
@@ -167,13 +170,17 @@ def compare_reports(
             continue
         best = worse_by(b.best, c.best, b.direction)
         final = worse_by(b.final, c.final, b.direction)
-        worse = any(v is not None and v > tolerance for v in (best, final))
-        better = not worse and any(v is not None and v < -tolerance for v in (best, final))
+        judged = b.role not in UNJUDGED_ROLES or name in metrics
+        worse = judged and any(v is not None and v > tolerance for v in (best, final))
+        better = (
+            judged and not worse and any(v is not None and v < -tolerance for v in (best, final))
+        )
         changes.append(
             MetricChange(
                 name=name,
                 role=b.role,
                 direction=b.direction,
+                judged=judged,
                 gates=name in gating,
                 baseline_best=b.best,
                 candidate_best=c.best,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Literal
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -31,8 +32,10 @@ def verdict(c: Comparison) -> str:
 
 
 def _state(m: MetricChange) -> str:
+    if not m.judged:
+        return ""
     if m.worse:
-        return "worse" if m.gates else "worse (not gated)"
+        return "worse"
     return "better" if m.better else "same"
 
 
@@ -49,29 +52,41 @@ def _finding_line(f: Finding) -> str:
 
 
 def _table(c: Comparison) -> Table:
+    """Numbers keep their full width; only a long metric name is shortened on a narrow console."""
+    rows = [
+        [
+            m.name,
+            _arrow(m),
+            fmt_num(m.baseline_best),
+            fmt_num(m.candidate_best),
+            fmt_change(m.best_change),
+            fmt_num(m.baseline_final),
+            fmt_num(m.candidate_final),
+            fmt_change(m.final_change),
+            _state(m),
+        ]
+        for m in c.metrics
+    ]
+    header = ["metric", "", "best: base", "cand", "change", "final: base", "cand", "change", ""]
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
-    for col in ("metric", "", "best: baseline", "candidate", "change"):
-        table.add_column(
-            col, no_wrap=True, justify="right" if col not in ("metric", "") else "left"
-        )
-    for col in ("final: baseline", "candidate", "change"):
-        table.add_column(col, no_wrap=True, justify="right")
-    table.add_column("", no_wrap=True)
-    styles = {"worse": "bold red", "worse (not gated)": "yellow", "better": "green", "same": "dim"}
-    for m in c.metrics:
-        state = _state(m)
-        name = Text(m.name, style="bold" if m.gates else "")
-        table.add_row(
-            name,
-            Text(_arrow(m), style="dim"),
-            Text(fmt_num(m.baseline_best)),
-            Text(fmt_num(m.candidate_best)),
-            Text(fmt_change(m.best_change)),
-            Text(fmt_num(m.baseline_final)),
-            Text(fmt_num(m.candidate_final)),
-            Text(fmt_change(m.final_change)),
-            Text(state, style=styles[state]),
-        )
+    for i, title in enumerate(header):
+        if i == 0:
+            table.add_column(title, no_wrap=True, overflow="ellipsis", min_width=12)
+            continue
+        width = max([len(title), *(len(row[i]) for row in rows)])
+        justify: Literal["left", "right"] = "left" if i in (1, 8) else "right"
+        table.add_column(title, no_wrap=True, min_width=width, justify=justify)
+    styles = {"better": "green", "same": "dim"}
+    for m, row in zip(c.metrics, rows, strict=True):
+        cells = [Text(cell) for cell in row]
+        if m.gates:
+            cells[0].stylize("bold")
+        cells[1].stylize("dim")
+        if row[8] == "worse":
+            cells[8].stylize("bold red" if m.gates else "yellow")
+        elif row[8]:
+            cells[8].stylize(styles[row[8]])
+        table.add_row(*cells)
     return table
 
 
@@ -95,7 +110,13 @@ def render_terminal(c: Comparison, *, color: bool = False, width: int | None = N
     ]
     if c.metrics:
         parts.append(_table(c))
-        parts.append(Text("bold = gating metric; change is relative, + = worse", style="dim"))
+        parts.append(
+            Text(
+                "bold: gating metric · change is relative to the baseline, + is worse · "
+                "learning rate and gradient norm are shown, not judged",
+                style="dim",
+            )
+        )
     else:
         parts.append(Text("No curve appears in both runs.", style="yellow"))
     for label, names in (

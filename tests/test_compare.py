@@ -124,6 +124,9 @@ def test_only_validation_curves_gate_by_default_and_metric_overrides() -> None:
     assert loss.worse
     assert not loss.gates
     assert not c.regressed  # the training loss and the lr do not gate
+    lr = next(m for m in c.metrics if m.name == "lr")
+    assert (lr.judged, lr.worse, lr.better) == (False, False, False)  # a schedule, not a result
+    assert lr.best_change == pytest.approx(999)
     gated = compare_reports(BASE, worse_train, metrics=["loss"])
     assert gated.regressed
     with pytest.raises(ConfigError, match="no curve named 'nope'"):
