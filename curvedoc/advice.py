@@ -59,6 +59,10 @@ def render_advice(
     values.update({k: v for k, v in evidence.items() if v is not None})
     out: list[Advice] = []
     for t in templates:
+        if t.when is not None and values.get(t.when) is None:
+            continue
+        if t.unless is not None and values.get(t.unless) is not None:
+            continue
         # {suggested}: the logged value of the knob times the advice's factor, when both exist
         # (weight_decay 1e-4 and factor 3 → 3e-4).
         current, factor_now = values.get(t.param), _number(t.factor, values)

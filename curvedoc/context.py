@@ -106,11 +106,16 @@ class Context:
     # -- schedule ----------------------------------------------------------------------------
     @cached_property
     def lr_curve(self) -> Curve | None:
-        lrs = self.curves("lr")
+        """The learning-rate curve that stands for the schedule.
+
+        With several parameter groups (Ultralytics ``lr/pg0..2``, YOLOv5 ``x/lr0..2``) the one
+        with the lowest peak: the bias group's warmup starts from a much higher rate
+        (``warmup_bias_lr`` 0.1) and falls, which would read as a decay.
+        """
+        lrs = [c for c in self.curves("lr") if bool(np.any(np.isfinite(c.y)))]
         if not lrs:
             return None
-        # The first parameter group is the reference (Ultralytics lr/pg0, YOLOv5 x/lr0).
-        return sorted(lrs, key=lambda c: c.name)[0]
+        return min(lrs, key=lambda c: (float(np.nanmax(c.y)), c.name))
 
     @cached_property
     def _lr_finite(self) -> tuple[FloatArray, FloatArray] | None:
@@ -184,6 +189,10 @@ class Context:
         xs, ys = lr
         peak = int(np.argmax(ys))
         if peak == 0 or ys[0] > 0.8 * ys[peak]:
+            return None
+        # A warmup ramps: several rising points. A single jump is a learning rate being raised
+        # by hand or by a schedule change, which says something else entirely.
+        if int(np.count_nonzero(np.diff(ys[: peak + 1]) > 0)) < 2:
             return None
         if xs[peak] - xs[0] > 0.5 * (xs[-1] - xs[0]):
             return None

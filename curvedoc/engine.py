@@ -10,9 +10,9 @@ Supersession — one pathology is reported once. Each entry reads "winner hides 
 * ``non-finite`` hides any finding on the same curve that starts at or after the first NaN/Inf:
   what follows a NaN is its consequence, not a new problem.
 * ``divergence`` hides ``gradient-explosion``, ``plateau``, ``overfitting``, ``overconfidence``,
-  ``underfitting``, ``oscillation``, ``not-converged`` and ``slow-convergence`` findings of the
-  same run whose spans overlap it: a run that blows up spikes, stops improving and loses its
-  validation on the way.
+  ``underfitting``, ``oscillation``, ``frozen``, ``not-converged`` and ``slow-convergence``
+  findings of the same run whose spans overlap it: a run that blows up spikes, stops improving
+  and loses its validation on the way.
 * ``overconfidence`` hides ``overfitting`` on the same validation curve: the same rise in the
   loss, read correctly because a validation metric still improves.
 * ``overfitting`` hides a ``plateau`` on its validation curve: a validation loss that stalls while
@@ -66,6 +66,7 @@ SUPERSEDES: tuple[tuple[str, str, str], ...] = (
     ("divergence", "not-converged", "run"),
     ("divergence", "slow-convergence", "run"),
     ("divergence", "oscillation", "run"),
+    ("divergence", "frozen", "run"),
     ("oscillation", "underfitting", "curve"),
     ("oscillation", "plateau", "curve"),
     ("overconfidence", "overfitting", "curve"),

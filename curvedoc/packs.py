@@ -47,7 +47,7 @@ META_KEYS = (
 ACTIONS = ("increase", "decrease", "set", "enable", "disable", "investigate")
 FAIL_ON = ("error", "warning", "info", "never")
 _RULE_KEYS = {"enabled", "severity", "params", "advice"}
-_ADVICE_KEYS = {"param", "action", "text", "fallback", "factor", "value"}
+_ADVICE_KEYS = {"param", "action", "text", "fallback", "factor", "value", "when", "unless"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,11 @@ class AdviceTemplate:
     fallback: str | None = None
     factor: float | str | None = None
     value: str | None = None
+    #: Give this advice only when the finding's evidence has this key (``when``), or only when
+    #: it has not (``unless``): e.g. "start at the higher rate" only for a stall that ended
+    #: when the learning rate was raised.
+    when: str | None = None
+    unless: str | None = None
 
 
 @dataclass(frozen=True)
@@ -286,6 +291,9 @@ def _parse_advice(items: Any, label: str, where: str) -> tuple[AdviceTemplate, .
         fallback = item.get("fallback")
         if fallback is not None and not isinstance(fallback, str):
             raise ConfigError("must be a string", path=label, field=f"{here}.fallback")
+        for key in ("when", "unless"):
+            if item.get(key) is not None and not isinstance(item[key], str):
+                raise ConfigError("must name an evidence key", path=label, field=f"{here}.{key}")
         out.append(
             AdviceTemplate(
                 param=item["param"],
@@ -294,6 +302,8 @@ def _parse_advice(items: Any, label: str, where: str) -> tuple[AdviceTemplate, .
                 fallback=fallback,
                 factor=float(factor) if isinstance(factor, (int, float)) else factor,
                 value=value,
+                when=item.get("when"),
+                unless=item.get("unless"),
             )
         )
     return tuple(out)
@@ -326,30 +336,41 @@ def _validate_params(pack: Pack, rule: str, label: str) -> None:
     maybe = set(det.optional_evidence_keys) | set(META_KEYS)
     for i, adv in enumerate(cfg.advice):
         here = f"{where}.advice[{i}]"
+        # A key named by `when` is present whenever this advice is given.
+        always_here = always | ({adv.when} if adv.when in maybe else set())
+        maybe_here = maybe - always_here
         try:
             used = placeholders(adv.text)
             used_fb = placeholders(adv.fallback) if adv.fallback else set()
         except ValueError as exc:
             raise ConfigError(f"bad placeholder: {exc}", path=label, field=f"{here}.text") from None
-        unknown = used - always - maybe
+        unknown = used - always_here - maybe_here
         if unknown:
             raise ConfigError(
                 f"placeholder {{{sorted(unknown)[0]}}} cannot be filled by rule {rule!r}",
                 path=label,
                 field=f"{here}.text",
             )
-        if used & maybe and adv.fallback is None:
+        if used & maybe_here and adv.fallback is None:
             raise ConfigError(
-                f"uses {{{sorted(used & maybe)[0]}}}, which not every log has: add a 'fallback'",
+                f"uses {{{sorted(used & maybe_here)[0]}}}, which not every log has: "
+                "add a 'fallback'",
                 path=label,
                 field=f"{here}.fallback",
             )
-        if used_fb - always:
+        if used_fb - always_here:
             raise ConfigError(
-                f"placeholder {{{sorted(used_fb - always)[0]}}} is not always available",
+                f"placeholder {{{sorted(used_fb - always_here)[0]}}} is not always available",
                 path=label,
                 field=f"{here}.fallback",
             )
+        for key, cond in (("when", adv.when), ("unless", adv.unless)):
+            if cond is not None and cond not in always | maybe:
+                raise ConfigError(
+                    f"{cond!r} is not an evidence key of rule {rule!r}",
+                    path=label,
+                    field=f"{here}.{key}",
+                )
         for key, ref in (("value", adv.value), ("factor", adv.factor)):
             if isinstance(ref, str) and ref not in always | maybe:
                 raise ConfigError(

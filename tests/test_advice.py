@@ -168,11 +168,33 @@ def test_template_order_is_kept() -> None:
 DEFAULT = load_pack("default")
 
 
+def applicable(templates: Any, evidence: dict[str, Any]) -> list[Any]:
+    """The templates a finding with this evidence gets (``when``/``unless`` conditions)."""
+    return [
+        t
+        for t in templates
+        if (t.when is None or t.when in evidence) and (t.unless is None or t.unless not in evidence)
+    ]
+
+
+def test_when_and_unless_choose_the_advice() -> None:
+    t_when = AdviceTemplate(param="lr", action="increase", text="raised at {k}", when="k")
+    t_unless = AdviceTemplate(param="lr_schedule", action="set", text="plain", unless="k")
+    with_k = render_advice(
+        [t_when, t_unless], rule="r", severity="info", evidence={"k": 3}, meta={}, context=CTX
+    )
+    without = render_advice(
+        [t_when, t_unless], rule="r", severity="info", evidence={}, meta={}, context=CTX
+    )
+    assert [a.text for a in with_k] == ["raised at 3"]
+    assert [a.text for a in without] == ["plain"]
+
+
 @pytest.mark.parametrize("det", DETECTORS, ids=lambda d: d.name)
 def test_default_templates_render_with_only_guaranteed_evidence(det: Any) -> None:
     """Pack validation promises that every template yields advice whatever the log lacks."""
-    templates = DEFAULT.rules[det.name].advice
     evidence = dict.fromkeys(det.evidence_keys, 0.5)
+    templates = applicable(DEFAULT.rules[det.name].advice, evidence)
     out = render_advice(
         templates, rule=det.name, severity="warning", evidence=evidence, meta={}, context=CTX
     )
@@ -184,9 +206,9 @@ def test_default_templates_render_with_only_guaranteed_evidence(det: Any) -> Non
 
 @pytest.mark.parametrize("det", DETECTORS, ids=lambda d: d.name)
 def test_default_templates_use_main_text_when_everything_is_known(det: Any) -> None:
-    templates = DEFAULT.rules[det.name].advice
     keys = (*det.evidence_keys, *det.optional_evidence_keys)
     evidence = dict.fromkeys(keys, 0.5)
+    templates = applicable(DEFAULT.rules[det.name].advice, evidence)
     meta = dict.fromkeys(META_KEYS, 0.25)
     out = render_advice(
         templates, rule=det.name, severity="error", evidence=evidence, meta=meta, context=CTX

@@ -79,6 +79,13 @@ def test_scaling_a_loss_changes_no_finding(loss: np.ndarray, shape: str, exponen
     c = 2.0**exponent  # a power of two scales floats exactly, so any difference is the code's
     base = engine.run(history(loss=train, val_loss=val), SETTINGS)
     scaled = engine.run(history(loss=train * c, val_loss=val * c), SETTINGS)
+    # The one documented absolute check: underfitting's chance level (ln C nats, 0.25 MSE) is a
+    # fact about the loss's units, so a scaled loss may match or stop matching it.
+    if any("chance_level" in f.evidence for r in (base, scaled) for f in r.findings):
+        base, scaled = (
+            r.model_copy(update={"findings": [f for f in r.findings if f.rule != "underfitting"]})
+            for r in (base, scaled)
+        )
     assert signature(base) == signature(scaled)
     for f_base, f_scaled in zip(base.findings, scaled.findings, strict=True):
         assert f_base.confidence == f_scaled.confidence

@@ -86,6 +86,8 @@ class Frozen(Detector):
             if count < params.min_points or share < params.min_fraction:
                 continue
             value = float(y[-1])
+            if curve.role == "val_metric" and run_start > 1:
+                continue  # a validation metric that moved, then settled, converged (quantised)
             if curve.role == "grad_norm" and value != 0:
                 continue  # a constant non-zero norm is a clipped, logged-after-clipping norm
             if run_start > 0 and curve.role != "grad_norm":  # a norm does not "improve" to 0

@@ -10,7 +10,7 @@ from pydantic import Field
 from curvedoc.context import Context
 from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import article, fmt_pct, fmt_value, fmt_x
-from curvedoc.detectors.progress import judged_curves, progress, remaining_gain
+from curvedoc.detectors.progress import judged_curves, progress, reliable, remaining_gain
 
 
 class NotConverged(Detector):
@@ -23,7 +23,8 @@ class NotConverged(Detector):
         learning-curve fit (exponential or power law, whichever fits better) projects a
         meaningful further improvement within a reasonable extra time. It reports the projected
         asymptote, how many more epochs/steps it would take to get within ``within`` of it, and
-        a bootstrap range for both.
+        a bootstrap range for both. Not reported when the learning-rate schedule has annealed
+        to near zero by the end (see ``annealed_ratio``).
 
     Why it matters:
         The run ended while it was still paying off: the model you have is worse than what the
@@ -44,6 +45,11 @@ class NotConverged(Detector):
         min_gain: projected further improvement, as a fraction of the current value, below
             which the run counts as converged.
         within: "close to the asymptote" means within this fraction of it.
+        max_spread: the projection counts only when its asymptote's bootstrap range is narrower
+            than this fraction of the current value.
+        annealed_ratio: not reported when the logged learning rate ends below this fraction of
+            its peak: an annealing schedule makes the loss fall at the end by design, and the
+            log cannot tell that apart from training that stopped early.
         max_extra: beyond this many run-lengths of extra training the curve is not "nearly
             there" but slow — that is ``slow-convergence``'s call.
     """
@@ -75,6 +81,8 @@ class NotConverged(Detector):
         min_gain: float = Field(gt=0)
         within: float = Field(gt=0, lt=1)
         max_extra: float = Field(gt=0)
+        max_spread: float = Field(gt=0)
+        annealed_ratio: float = Field(ge=0, le=1)
 
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
         best: tuple[float, Observation] | None = None
@@ -82,8 +90,10 @@ class NotConverged(Detector):
             p = progress(ctx, curve, params.tail_fraction, params.within)
             if p is None or p.projection is None or not p.best_near_end:
                 continue
-            if p.trend_z > -params.trend_z:
+            if p.trend_z > -params.trend_z or not reliable(p, params.max_spread):
                 continue
+            if ctx.lr_annealed_at(p.final_x, params.annealed_ratio):
+                continue  # the schedule annealed: the late gains are its doing, not unused time
             gain = remaining_gain(p)
             proj = p.projection
             if gain < params.min_gain or not math.isfinite(proj.extra_x):

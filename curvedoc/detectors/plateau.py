@@ -66,7 +66,7 @@ class Plateau(Detector):
         "escape_pct",
         "patience",
     )
-    optional_evidence_keys = ("learning_rate",)
+    optional_evidence_keys = ("learning_rate", "lr_raised_x")
 
     class Params(DetectorParams):
         min_fraction: float = Field(gt=0, le=1)
@@ -146,15 +146,23 @@ class Plateau(Detector):
             if float(np.max(after[: k_best + 1])) > hi + 0.5 * (hi - lo):
                 continue
             x_next = float(xs[min(j + 2, m - 1)])
-            if ctx.near_lr_change(x0 + 0.8 * (x1 - x0), x_next):
+            # An escape at a learning-rate *drop* is a step decay working; one at a *raise* is
+            # the opposite: the stall was a learning rate too low, which is this rule's point.
+            drops = ctx.lr_drops
+            if drops.size and bool(np.any((drops >= x0 + 0.8 * (x1 - x0)) & (drops <= x_next))):
                 continue
-            # A step-like drop (most of the escape within two bins) is a regime change — a step
-            # decay we may not see in the log, an augmentation switch such as Ultralytics'
-            # close_mosaic, an unfreeze — not the optimiser escaping a plateau.
-            seg = s[j:]
-            steepest = float(np.max(seg[:-2] - seg[2:])) if seg.size > 2 else escape
-            if steepest >= 0.6 * escape:
-                continue
+            # An escape right where the learning rate was *raised* says the stall was a rate too
+            # low: a plateau with its cause in the log. Otherwise a step-like drop (most of the
+            # escape within two bins) is a regime change — a step decay we may not see in the
+            # log, an augmentation switch such as Ultralytics' close_mosaic, an unfreeze — not the
+            # optimiser escaping a plateau.
+            rises = ctx.lr_rises
+            raised = rises[(rises >= x0 + 0.8 * (x1 - x0)) & (rises <= x_next)]
+            if raised.size == 0:
+                seg = s[j:]
+                steepest = float(np.max(seg[:-2] - seg[2:])) if seg.size > 2 else escape
+                if steepest >= 0.6 * escape:
+                    continue
             unit = curve.x_unit
             frac = length / span
             evidence: dict[str, float | int | str | bool | None] = {
@@ -169,12 +177,19 @@ class Plateau(Detector):
             lr = ctx.lr_at(x0)
             if lr is not None:
                 evidence["learning_rate"] = lr
+            if raised.size:
+                evidence["lr_raised_x"] = float(raised[0])
             lo_v, hi_v = (sign * lo, sign * hi) if sign > 0 else (sign * hi, sign * lo)
             msg = (
                 f"{curve.name} stalled between {fmt_value(lo_v)} and {fmt_value(hi_v)} from {unit} "
                 f"{fmt_x(x0)} to {fmt_x(x1)} ({fmt_pct(frac)} of the run), then improved again "
                 f"by {fmt_pct(escape / learned)} of its total improvement"
             )
+            if raised.size:
+                msg += (
+                    f"; it ended when the learning rate was raised at {unit} "
+                    f"{fmt_x(float(raised[0]))}"
+                )
             strong = frac >= 2 * p.min_fraction and escape >= 2 * p.min_escape * learned
             return Observation(
                 curves=(curve.name,),

@@ -28,6 +28,7 @@ class Progress:
     trend_z: float
     best_near_end: bool
     rate: float
+    linearity: float
     projection: Projection | None
 
     @property
@@ -56,7 +57,7 @@ def _measure(ctx: Context, curve: Curve, tail_fraction: float, within: float) ->
     k = min(n, max(4, math.ceil(tail_fraction * n)))
     # Judge only the current regime: after the last learning-rate drop, or after a step-like
     # drop that explains most of the tail's decline (a step decay the log does not show).
-    lo = n - k
+    lo = tail_start = n - k
     drops = ctx.lr_drops
     if drops.size:
         after = int(np.searchsorted(s.x, float(drops[-1])))
@@ -79,19 +80,30 @@ def _measure(ctx: Context, curve: Curve, tail_fraction: float, within: float) ->
     level = max(abs(float(np.median(tail_y[-max(2, k // 3) :]))), signal.tiny(y))
     length = float(s.x[-1] - s.x[0])
     slope = signal.theil_sen_slope(tail_x, tail_y)
+    # Pace now against pace since the first tenth: ~1 for a straight crawl (a learning rate too
+    # low), well below 1 for a curve that is saturating (converging).
+    early = n // 10
+    slope_all = signal.theil_sen_slope(s.x[early:], y[early:])
+    linearity = slope / slope_all if slope_all < 0 else 0.0
     # Relative improvement the current pace would buy over another tenth of the run.
     rate = -slope * 0.1 * length / level if length > 0 else 0.0
-    # Fit from the end of any warmup / initial transient: the first tenth of the run.
+    # Fit from the end of any warmup / initial transient (the first tenth), after the last LR
+    # drop or step-like drop; if that long stretch fits poorly (an earlier stall bends it),
+    # fit the current regime alone (at least six points).
     start = int(n // 10)
     warm = ctx.warmup_end
     if warm is not None:
         start = max(start, int(np.searchsorted(s.x, warm)))
-    if drops.size:
-        start = max(start, int(np.searchsorted(s.x, float(drops[-1]))))
-    start = min(start, lo)
-    # The fit (and its bootstrap) is the expensive part: only curves still improving need it.
-    wanted = best_near_end and z < -1.0 and n - start >= 5
-    proj = project(s.x[start:], y[start:], within=within) if wanted else None
+    if lo > tail_start:  # the current regime began inside the tail: fit it alone
+        start = max(start, lo)
+    start = max(0, min(start, n - 6))
+    wanted = best_near_end and z < -1.0 and n - start >= 6
+    proj = None
+    if wanted:
+        proj = project(s.x[start:], y[start:], within=within)
+        short = max(0, min(lo, n - 6))
+        if (proj is None or proj.r2 < 0.9) and short > start:
+            proj = project(s.x[short:], y[short:], within=within)
     sign = -1.0 if curve.direction == "max" else 1.0
     if proj is not None and sign < 0:
         proj = Projection(
@@ -115,16 +127,32 @@ def _measure(ctx: Context, curve: Curve, tail_fraction: float, within: float) ->
         trend_z=z,
         best_near_end=best_near_end,
         rate=rate,
+        linearity=linearity,
         projection=proj,
     )
 
 
 def remaining_gain(p: Progress) -> float:
-    """Projected improvement still to come, as a fraction of the current level (0 if none)."""
+    """Projected improvement still to come, as a fraction of the current level (0 if none).
+
+    Measured from both the fit's current value and the last logged points, and the smaller
+    is kept: a curve whose recent points already sit at the projected limit is done.
+    """
     if p.projection is None:
         return 0.0
-    now = p.projection.fitted_final
-    gap = now - p.projection.asymptote
-    if p.curve.direction == "max":
-        gap = -gap
-    return max(gap, 0.0) / max(abs(now), 1e-300)
+    gains = []
+    for now in (p.projection.fitted_final, p.final_value):
+        gap = now - p.projection.asymptote
+        if p.curve.direction == "max":
+            gap = -gap
+        gains.append(max(gap, 0.0) / max(abs(now), 1e-300))
+    return min(gains)
+
+
+def reliable(p: Progress, max_spread: float) -> bool:
+    """The projection's asymptote is pinned down: its bootstrap 10–90% range is narrower than
+    ``max_spread`` of the current level (a fit that could head anywhere promises nothing)."""
+    if p.projection is None:
+        return False
+    spread = p.projection.asymptote_high - p.projection.asymptote_low
+    return spread <= max_spread * max(abs(p.final_value), 1e-300)

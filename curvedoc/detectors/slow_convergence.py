@@ -18,7 +18,8 @@ class SlowConvergence(Detector):
 
     What it detects:
         The judged loss (validation when logged, else training) is still falling at the end with
-        a clear trend, yet so slowly that either the saturating fit needs many more run-lengths
+        a clear trend, at about the same pace as over the whole run (a crawl, not a curve that is
+        levelling off), yet so slowly that either the saturating fit needs many more run-lengths
         to get close to where it is heading, or the pace is a near-straight line that no fit
         bends. It is not reported while the schedule is annealing the learning rate (slow
         progress at a small learning rate is the schedule's design), and not when the run is
@@ -45,6 +46,9 @@ class SlowConvergence(Detector):
         within: "close to the asymptote" means within this fraction of it.
         min_gain: the projected (or straight-line, over one more run) improvement must be at least
             this fraction of the current value.
+        max_rate: the recent pace (relative improvement per tenth of the run) must be below this.
+        min_linearity: the recent pace must be at least this fraction of the pace since the
+            first tenth of the run (a crawl keeps its pace; a converging curve slows down).
         annealed_ratio: the learning rate counts as annealed below this fraction of its peak.
         lr_factor: the factor the advice proposes for the learning rate.
     """
@@ -69,6 +73,8 @@ class SlowConvergence(Detector):
         within: float = Field(gt=0, lt=1)
         min_gain: float = Field(gt=0)
         annealed_ratio: float = Field(ge=0, le=1)
+        max_rate: float = Field(gt=0)
+        min_linearity: float = Field(ge=0)
         lr_factor: float = Field(gt=1)
 
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
@@ -78,6 +84,10 @@ class SlowConvergence(Detector):
                 continue
             if ctx.lr_annealed_at(p.final_x, params.annealed_ratio):
                 continue
+            if p.rate > params.max_rate:
+                continue  # improving briskly: whatever the fit says, this is not slow
+            if p.linearity < params.min_linearity:
+                continue  # the pace has fallen off: a curve converging, not one crawling
             proj = p.projection
             if proj is not None:
                 too_slow = proj.extra_x > params.min_slow_extra * p.run_length
