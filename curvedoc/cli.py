@@ -133,6 +133,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         directions=directions,
         config=config,
         fail_on=args.fail_on,
+        hparams=args.hparam,
     )
 
 
@@ -494,6 +495,14 @@ def _settings_parent() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=min|max",
         help="whether lower or higher is better for metric NAME (repeatable)",
+    )
+    parent.add_argument(
+        "--hparam",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a hyperparameter the log does not hold, for the advice to quote "
+        "(learning_rate=3e-4, batch_size=64, weight_decay=0.01; repeatable)",
     )
     cfg = parent.add_mutually_exclusive_group()
     cfg.add_argument("--config", metavar="PYPROJECT", help="read [tool.curvedoc] from this file")

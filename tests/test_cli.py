@@ -464,3 +464,25 @@ def test_python_dash_m(overfit: str, healthy: str) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert [len(r["findings"]) for r in json.loads(proc.stdout)] == [1, 0]
+
+
+# --- diagnose: stated hyperparameters ------------------------------------------------------
+
+
+def test_hparam_values_reach_the_advice(capsys: pytest.CaptureFixture[str], overfit: str) -> None:
+    code, out, _ = run(
+        capsys, "diagnose", overfit, "--format", "json", "--hparam", "weight_decay=0.01"
+    )
+    assert code == 0
+    advice = json.loads(out)["advice"]
+    wd = next(a for a in advice if a["param"] == "weight_decay")
+    assert "from 0.01 to 0.03" in wd["text"]
+
+
+def test_bad_hparam_is_a_one_line_config_error(
+    capsys: pytest.CaptureFixture[str], overfit: str
+) -> None:
+    code, _out, err = run(capsys, "diagnose", overfit, "--hparam", "weight_decay")
+    assert code == 2
+    assert "--hparam weight_decay" in err
+    assert "Traceback" not in err
