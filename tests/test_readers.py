@@ -11,7 +11,7 @@ import pytest
 
 from curvedoc.errors import ConfigError, InputError
 from curvedoc.model import Curve, History
-from curvedoc.readers import FORMATS, read_path
+from curvedoc.readers import FORMATS, read_path, read_runs
 
 
 def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
@@ -317,9 +317,15 @@ def test_fastai_history_with_repeated_header(tmp_path: Path) -> None:
         "valid_loss": "val_loss",
         "accuracy": "train_metric",
     }
+    # each fit() call is a run of its own; read_path gives the last one, read_runs both
     assert curve(h, "valid_loss").y.tolist() == [0.40, 0.38]
-    assert any("header repeated mid-file 1 time(s) (line 4" in n for n in h.notes)
-    assert any("duplicate epochs merged" in n for n in h.notes)
+    assert h.source.endswith("history.csv#run2")
+    assert "the file holds 2 runs" in h.notes[0]
+    assert any("run 2 of 2 in history.csv (lines 5-6: a repeated header)" in n for n in h.notes)
+    assert not any("duplicate" in n for n in h.notes)
+    runs = read_runs(tmp_path / "history.csv")
+    assert [r.source.rsplit("#", 1)[1] for r in runs] == ["run1", "run2"]
+    assert curve(runs[0], "valid_loss").y.tolist() == [0.5432109832763672, 0.4123456478118896]
 
 
 def test_fastai_row_without_validation_is_padded(tmp_path: Path) -> None:
@@ -619,11 +625,21 @@ def test_wandb_export(tmp_path: Path) -> None:
     assert any("2 __MIN/__MAX envelope column(s) dropped" in n for n in h.notes)
 
 
-def test_wandb_export_with_two_runs_keeps_full_names(tmp_path: Path) -> None:
-    text = "Step,run-a - loss,run-b - loss\n0,1.0,1.1\n1,0.5,0.6\n"
-    h = read_path(write(tmp_path, "export.csv", text))
-    assert roles(h) == {"run-a - loss": "train_loss", "run-b - loss": "train_loss"}
-    assert any("2 runs in one export" in n for n in h.notes)
+def test_wandb_export_with_two_runs_is_two_runs(tmp_path: Path) -> None:
+    text = "Step,run-a - loss,run-b - loss,run-b - val_loss\n0,1.0,1.1,1.2\n1,0.5,0.6,0.7\n"
+    p = write(tmp_path, "export.csv", text)
+    runs = read_runs(p)
+    assert [r.source for r in runs] == [f"{p}#run-a", f"{p}#run-b"]
+    assert roles(runs[0]) == {"loss": "train_loss"}
+    assert roles(runs[1]) == {"loss": "train_loss", "val_loss": "val_loss"}
+    assert curve(runs[1], "loss").y.tolist() == [1.1, 0.6]
+    assert "run 'run-b', one of 2 in the export" in runs[1].notes
+    # runs side by side: no run is "the" run, so read_path names them; PATH#RUN picks one
+    with pytest.raises(InputError, match=r"holds 2 runs \(run-a, run-b\); pass one as PATH#RUN"):
+        read_path(p)
+    assert roles(read_path(f"{p}#run-b")) == roles(runs[1])
+    with pytest.raises(InputError, match="no run 'run-c' in it"):
+        read_path(f"{p}#run-c")
 
 
 def test_lightning_hparams_yaml_becomes_meta(tmp_path: Path) -> None:

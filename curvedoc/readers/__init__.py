@@ -3,12 +3,26 @@
 ``read_path`` detects the format by *content*, never by file name:
 
 1. a directory -> a run folder (:mod:`.directories`: MLflow run, TensorBoard CSV exports,
-   HF output/checkpoint, Lightning/Ultralytics run);
-2. binary data -> a clear error naming what it is (TensorBoard event file, W&B run, archive...);
-3. text starting with ``{`` or ``[`` -> JSON by its shape (:mod:`.json_formats`);
-4. lines of ``<timestamp> <value> <step>`` -> a single MLflow metric file;
-5. anything else -> delimited text, the flavour told by its header (:mod:`.csv_formats`:
-   Keras, Lightning, Ultralytics, fastai, TensorBoard and W&B exports, generic CSV/TSV).
+   HF output/checkpoint, Lightning/Ultralytics run, TensorBoard event files), or else the runs
+   found beneath it (:mod:`curvedoc.discover`: an MLflow experiment or ``mlruns/`` root...);
+2. gzip data (by its magic bytes) is decompressed first, whatever it holds;
+3. a TFRecord header (a length and its masked CRC-32C) -> TensorBoard event file
+   (:mod:`.tensorboard`); the SQLite magic -> an MLflow store (:mod:`.mlflow`);
+4. other binary data -> a clear error naming what it is (W&B run, archive, pickle...);
+5. text starting with ``{`` or ``[`` -> JSON by its shape (:mod:`.json_formats`);
+6. lines of ``<timestamp> <value> <step>`` -> a single MLflow metric file;
+7. anything else -> delimited text, the flavour told by its header (:mod:`.csv_formats`:
+   Keras, Lightning, Ultralytics, fastai, TensorBoard and W&B exports, generic CSV/TSV); when
+   that fails, a console log that one of the shipped patterns reads (:mod:`.text_log`).
+
+With ``pattern=`` (a name from :data:`PATTERNS` or a regex with named groups) the input is read
+as a console log with that pattern, without sniffing.
+
+One input may hold several runs (:mod:`.multi`): ``read_runs`` returns all of them (sources
+``file.csv#run2``, ``export.csv#<W&B run>``, ``mlflow.db#<run id>``, or the run folders
+beneath a folder); ``read_path`` returns one -- the last of runs appended to one log across
+restarts, and an error listing them for runs side by side. ``PATH#RUN`` selects one run.
+``-`` and :func:`read_stream` read standard input (or any binary stream).
 
 Every reader hands its raw columns to one assembler (:mod:`._assemble`), so cleaning, role
 classification (:mod:`.roles`), user overrides and the notes are the same for all formats. Bad
@@ -19,10 +33,14 @@ applies, the line and field. Inputs are only ever opened for reading.
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from curvedoc.errors import CurvedocError, InputError
 from curvedoc.model import History
@@ -34,12 +52,18 @@ from curvedoc.readers import (
     keras_history,
     mlflow,
     objects,
+    tensorboard,
+    text_log,
     wandb_csv,
 )
-from curvedoc.readers._assemble import clean_error
-from curvedoc.readers._text import read_text
-from curvedoc.readers.directories import read_directory
+from curvedoc.readers._assemble import clean_error, with_notes
+from curvedoc.readers._text import GZIP_MAGIC, decode, gunzip, read_bytes
+from curvedoc.readers._text import read_stream as read_stream_bytes
+from curvedoc.readers.directories import read_directory, read_directory_runs
+from curvedoc.readers.multi import one_run, select_run, split_selector
 from curvedoc.readers.objects import from_object
+from curvedoc.readers.text_log import PATTERNS
+from curvedoc.readers.tfrecord import looks_like_tfrecord
 
 #: (format id, one-line description) of every reader, for the docs and ``--help``.
 FORMATS: tuple[tuple[str, str], ...] = (
@@ -49,6 +73,8 @@ FORMATS: tuple[tuple[str, str], ...] = (
     *json_formats.FORMATS,
     *boosting.FORMATS,
     *mlflow.FORMATS,
+    *tensorboard.FORMATS,
+    ("text-log", "a console log read with a pattern (--pattern; shipped: nanogpt, keras, ...)"),
     *wandb_csv.FORMATS,
     *objects.FORMATS,
 )
@@ -70,59 +96,99 @@ _BAD_INPUT_ERRORS = (
 )
 
 
+def read_text_runs(
+    text: str,
+    *,
+    source: str,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+    pattern: str | text_log.Pattern | None = None,
+) -> list[History]:
+    """Every run in a log already decoded to text (see the module docstring)."""
+    kw: dict[str, Any] = {"source": source, "columns": columns, "directions": directions}
+    if pattern is not None:
+        return [text_log.read_with_pattern(text, pattern, **kw)]
+    if _FIRST_CHAR.match(text) is not None:
+        return [json_formats.read_json_text(text, **kw)]
+    if "\n" not in text.strip() and json_formats.is_json_scalar(text):
+        raise InputError(
+            f"unknown JSON layout: a lone JSON value ({text.strip()[:40]})", path=source
+        )
+    if mlflow.looks_like_metric_file(text):
+        return [mlflow.read_metric_text(text, **kw)]
+    try:
+        return csv_formats.read_csv_runs(text, **kw)
+    except InputError:
+        shipped = text_log.sniff_pattern(text)
+        if shipped is None:
+            raise
+        return [text_log.read_with_pattern(text, shipped, **kw)]
+
+
 def read_text_log(
     text: str,
     *,
     source: str,
     columns: Mapping[str, str] | None = None,
     directions: Mapping[str, str] | None = None,
+    pattern: str | text_log.Pattern | None = None,
 ) -> History:
     """Read a log already decoded to text; ``source`` names it in notes and errors."""
-    if _FIRST_CHAR.match(text) is not None:
-        return json_formats.read_json_text(
-            text, source=source, columns=columns, directions=directions
-        )
-    if "\n" not in text.strip() and json_formats.is_json_scalar(text):
-        raise InputError(
-            f"unknown JSON layout: a lone JSON value ({text.strip()[:40]})", path=source
-        )
-    if mlflow.looks_like_metric_file(text):
-        return mlflow.read_metric_text(text, source=source, columns=columns, directions=directions)
-    return csv_formats.read_csv_text(text, source=source, columns=columns, directions=directions)
+    runs = read_text_runs(
+        text, source=source, columns=columns, directions=directions, pattern=pattern
+    )
+    return one_run(runs, source)
 
 
-def _read_file(
+def read_bytes_runs(
+    data: bytes,
+    *,
+    source: str,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+    pattern: str | text_log.Pattern | None = None,
+    file: Path | None = None,
+) -> list[History]:
+    """Every run in a log's bytes (a file's, or standard input's); ``file`` is where they came
+    from, if anywhere (an SQLite store is then opened in place)."""
+    kw: dict[str, Any] = {"source": source, "columns": columns, "directions": directions}
+    notes: list[str] = []
+    if data.startswith(GZIP_MAGIC):
+        data = gunzip(data, source)
+        notes.append("gzip-compressed input, decompressed")
+        file = None
+    if pattern is None and looks_like_tfrecord(data[:12]):
+        runs = [tensorboard.read_event_data(data, **kw)]
+    elif pattern is None and mlflow.is_sqlite_store(data[:16]):
+        runs = mlflow.read_sqlite_runs(file if file is not None else data, **kw)
+    else:
+        runs = read_text_runs(decode(data, source), pattern=pattern, **kw)
+    return [with_notes(h, notes, first=True) for h in runs] if notes else runs
+
+
+def _read_file_runs(
     path: Path,
     *,
     columns: Mapping[str, str] | None = None,
     directions: Mapping[str, str] | None = None,
-) -> History:
+    pattern: str | text_log.Pattern | None = None,
+) -> list[History]:
     source = str(path)
-    return read_text_log(
-        read_text(path, source), source=source, columns=columns, directions=directions
+    return read_bytes_runs(
+        read_bytes(path, source),
+        source=source,
+        columns=columns,
+        directions=directions,
+        pattern=pattern,
+        file=path,
     )
 
 
-def read_path(
-    path: str | os.PathLike[str],
-    *,
-    columns: Mapping[str, str] | None = None,
-    directions: Mapping[str, str] | None = None,
-) -> History:
-    """Read a training log file or run folder into a :class:`~curvedoc.model.History`.
-
-    ``columns`` maps a column name to a role (``train_loss``, ``val_loss``, ``train_metric``,
-    ``val_metric``, ``lr``, ``grad_norm``, ``other``) or to ``ignore``; ``directions`` maps a column
-    name to ``min``/``max``. Raises :class:`~curvedoc.errors.InputError` for unreadable input.
-    """
-    source = os.fspath(path)
-    p = Path(source)
+@contextmanager
+def _input_errors(source: str) -> Iterator[None]:
+    """Turn any exception that means "malformed input" into a one-line InputError."""
     try:
-        if p.is_dir():
-            return read_directory(
-                p, source=source, read_file=_read_file, columns=columns, directions=directions
-            )
-        return _read_file(p, columns=columns, directions=directions)
+        yield
     except CurvedocError as err:
         raise clean_error(err) from None
     except RecursionError:
@@ -133,4 +199,124 @@ def read_path(
         raise InputError(f"cannot read ({type(exc).__name__}: {exc})", path=source) from None
 
 
-__all__ = ["FORMATS", "from_object", "read_path", "read_text_log"]
+def read_runs(
+    path: str | os.PathLike[str],
+    *,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+    pattern: str | text_log.Pattern | None = None,
+) -> list[History]:
+    """Every run in a log file, a run folder or a folder of runs, in order.
+
+    Most files hold one run. A log appended to across restarts gives ``file#run1``,
+    ``file#run2``...; a W&B export of several runs ``file#<run>``; an MLflow SQLite store
+    ``mlflow.db#<run id>``; a folder that is not itself a run gives every run beneath it. ``-``
+    reads standard input. ``PATH#RUN`` returns just that run. Raises
+    :class:`~curvedoc.errors.InputError` for unreadable input (the first failure, for a folder).
+    """
+    source = os.fspath(path)
+    if source == "-":
+        return read_stream_runs(
+            sys.stdin.buffer, columns=columns, directions=directions, pattern=pattern
+        )
+    base, selector = split_selector(source)
+    p = Path(base)
+    kw: dict[str, Any] = {"columns": columns, "directions": directions}
+    with _input_errors(source):
+        if p.is_dir():
+            runs = read_directory_runs(
+                p,
+                source=base,
+                read_file_runs=functools.partial(_read_file_runs, pattern=pattern),
+                **kw,
+            )
+        else:
+            runs = _read_file_runs(p, pattern=pattern, **kw)
+        if selector is not None:
+            return [select_run(runs, base, selector)]
+        return runs
+
+
+def read_path(
+    path: str | os.PathLike[str],
+    *,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+    pattern: str | text_log.Pattern | None = None,
+) -> History:
+    """Read a training log file or run folder into a :class:`~curvedoc.model.History`.
+
+    ``columns`` maps a column name to a role (``train_loss``, ``val_loss``, ``train_metric``,
+    ``val_metric``, ``lr``, ``grad_norm``, ``other``) or to ``ignore``; ``directions`` maps a column
+    name to ``min``/``max``; ``pattern`` reads a console log (a name from :data:`PATTERNS` or a
+    regex with named groups). An input holding several runs gives the last of runs appended
+    across restarts and an error for runs side by side (see :func:`read_runs`, :mod:`.multi`).
+    Raises :class:`~curvedoc.errors.InputError` for unreadable input.
+    """
+    source = os.fspath(path)
+    if source == "-":
+        return read_stream(
+            sys.stdin.buffer, columns=columns, directions=directions, pattern=pattern
+        )
+    base, selector = split_selector(source)
+    p = Path(base)
+    with _input_errors(source):
+        if selector is None and p.is_dir():
+            return read_directory(
+                p,
+                source=source,
+                read_file_runs=functools.partial(_read_file_runs, pattern=pattern),
+                columns=columns,
+                directions=directions,
+            )
+        runs = read_runs(source, columns=columns, directions=directions, pattern=pattern)
+        return one_run(runs, source)
+
+
+def read_stream_runs(
+    stream: BinaryIO,
+    *,
+    source: str = "<stdin>",
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+    pattern: str | text_log.Pattern | None = None,
+) -> list[History]:
+    """Every run in a binary stream (``sys.stdin.buffer``): any format a file may hold."""
+    with _input_errors(source):
+        return read_bytes_runs(
+            read_stream_bytes(stream, source),
+            source=source,
+            columns=columns,
+            directions=directions,
+            pattern=pattern,
+        )
+
+
+def read_stream(
+    stream: BinaryIO,
+    *,
+    source: str = "<stdin>",
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+    pattern: str | text_log.Pattern | None = None,
+) -> History:
+    """One run from a binary stream (see :func:`read_path` for several runs)."""
+    runs = read_stream_runs(
+        stream, source=source, columns=columns, directions=directions, pattern=pattern
+    )
+    with _input_errors(source):
+        return one_run(runs, source)
+
+
+__all__ = [
+    "FORMATS",
+    "PATTERNS",
+    "from_object",
+    "read_bytes_runs",
+    "read_path",
+    "read_runs",
+    "read_stream",
+    "read_stream_runs",
+    "read_text_log",
+    "read_text_runs",
+]

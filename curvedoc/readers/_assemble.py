@@ -268,3 +268,27 @@ def _plain(value: object) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     return value is None or isinstance(value, str | int | bool)
+
+
+def with_notes(history: History, notes: Iterable[str], *, first: bool = False) -> History:
+    """``history`` with ``notes`` added (after its own, or before them with ``first``)."""
+    extra = tuple(one_line(n) for n in notes)
+    if not extra:
+        return history
+    return History(
+        source=history.source,
+        format=history.format,
+        curves=history.curves,
+        meta=history.meta,
+        notes=(*extra, *history.notes) if first else (*history.notes, *extra),
+    )
+
+
+def with_source(history: History, source: str) -> History:
+    return History(
+        source=source,
+        format=history.format,
+        curves=history.curves,
+        meta=history.meta,
+        notes=history.notes,
+    )

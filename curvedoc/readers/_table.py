@@ -5,7 +5,8 @@ This layer knows nothing about loggers; it only makes messy tables regular:
 * line endings ``\\n``, ``\\r\\n``, ``\\r`` and Windows-pandas ``\\r\\r\\n`` all work;
 * the delimiter is sniffed from the header line (comma, tab, semicolon, pipe, else whitespace);
 * names and values are stripped of padding (old Ultralytics pads to 23 characters);
-* a header repeated mid-file (fastai ``append=True``) is skipped and noted;
+* a header repeated mid-file (fastai ``append=True``) is skipped and noted, and where it stood is
+  kept (``header_breaks``) so that the runs it separates can be told apart;
 * a row with *fewer* fields than the header is padded with blanks (noted); a row with *more*
   fields is an error naming the line, unless the extra fields are all empty (a trailing comma).
 
@@ -40,6 +41,8 @@ class Table:
     columns: list[Sequence[str]]
     lines: Sequence[int]
     notes: list[str] = field(default_factory=list)
+    #: data-row indices where a repeated header line stood (fastai ``append=True``: a new fit)
+    header_breaks: list[int] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -142,6 +145,7 @@ def parse_delimited(text: str, source: str) -> Table:
     rows: list[list[str]] = []
     row_lines: list[int] = []
     repeated: list[int] = []
+    breaks: list[int] = []
     short = 0
     for i, line in enumerate(body.split("\n"), start=first_data_line):
         stripped = line.strip()
@@ -149,6 +153,8 @@ def parse_delimited(text: str, source: str) -> Table:
             continue
         if stripped == header_key:
             repeated.append(i)
+            if rows and (not breaks or breaks[-1] != len(rows)):
+                breaks.append(len(rows))
             continue
         try:
             row: list[str] = split(line)  # type: ignore[operator]
@@ -181,7 +187,18 @@ def parse_delimited(text: str, source: str) -> Table:
     columns: list[Sequence[str]] = (
         [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in names]
     )
-    return Table(names, columns, row_lines, notes)
+    return Table(names, columns, row_lines, notes, breaks)
+
+
+def row_slice(table: Table, start: int, stop: int) -> Table:
+    """The rows ``start:stop`` of ``table`` as a table of their own (one run of several)."""
+    return Table(
+        list(table.names),
+        [list(c[start:stop]) for c in table.columns],
+        list(table.lines[start:stop]),
+        [],
+        [],
+    )
 
 
 def parse_column(table: Table, j: int, source: str) -> NumericColumn | None:

@@ -8,7 +8,9 @@ is and what to do instead of a generic "not UTF-8".
 from __future__ import annotations
 
 import os
+import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 from curvedoc.errors import InputError
 
@@ -16,11 +18,10 @@ _MAX_BYTES = 2 * 1024**3  # a text log beyond 2 GiB is almost surely not a train
 
 _MAGICS: tuple[tuple[bytes, str], ...] = (
     (b":W&B", "a Weights & Biases run file (.wandb); export the run history as CSV instead"),
-    (b"\x1f\x8b", "a gzip archive; decompress it first"),
     (b"PK\x03\x04", "a zip archive; extract the log first"),
     (b"\x89PNG", "a PNG image, not a training log"),
     (b"\x93NUMPY", "a NumPy .npy file; save the history as JSON or CSV instead"),
-    (b"SQLite format 3\x00", "an SQLite database; point curvedoc at an MLflow run folder instead"),
+    (b"SQLite format 3\x00", "an SQLite database without MLflow's metrics and runs tables"),
 )
 
 
@@ -45,6 +46,41 @@ def read_bytes(path: Path, source: str) -> bytes:
         raise InputError(f"cannot read: {reason}", path=source) from None
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def gunzip(data: bytes, source: str) -> bytes:
+    """Decompress gzip data (several members too), refusing more than the text size limit."""
+    out: list[bytes] = []
+    total = 0
+    rest = data
+    try:
+        while rest.startswith(GZIP_MAGIC):
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            chunk = d.decompress(rest, _MAX_BYTES + 1 - total)
+            total += len(chunk)
+            out.append(chunk)
+            if total > _MAX_BYTES:
+                raise InputError("decompresses to more than 2 GiB", path=source)
+            if not d.eof:
+                raise InputError("truncated gzip data", path=source)
+            rest = d.unused_data
+    except zlib.error as exc:
+        raise InputError(f"corrupt gzip data ({exc})", path=source) from None
+    return b"".join(out)
+
+
+def read_stream(stream: BinaryIO, source: str) -> bytes:
+    """All bytes of a binary stream (standard input), up to the size limit."""
+    try:
+        data = stream.read(_MAX_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=source) from None
+    if len(data) > _MAX_BYTES:
+        raise InputError("more than 2 GiB of input", path=source)
+    return data
+
+
 def _binary_kind(data: bytes, name: str) -> str | None:
     for magic, what in _MAGICS:
         if data.startswith(magic):
@@ -52,10 +88,7 @@ def _binary_kind(data: bytes, name: str) -> str | None:
     if len(data) > 1 and data[0] == 0x80 and 2 <= data[1] <= 5:
         return "a Python pickle; save the history as JSON (json.dump(history.history, f))"
     if "tfevents" in name or b"brain.Event" in data[:256]:
-        return (
-            "a TensorBoard event file (not read); export the scalars as CSV from TensorBoard "
-            "(Download CSV) and pass those files or their folder"
-        )
+        return "a TensorBoard event file whose first record is corrupt (bad length checksum)"
     if b"\x00" in data[:8192]:
         return "binary data, not a text training log"
     return None

@@ -53,6 +53,28 @@ def _train_set(names: list[str]) -> str:
     return names[0]
 
 
+def dataset_splits(datasets: list[str]) -> dict[str, str]:
+    """The split of each data set: the training one (see the module docstring), else ``val``
+    (``test`` when the name says test)."""
+    train = _train_set(datasets)
+    return {
+        d: "train" if d == train else ("test" if "test" in d.lower() else "val") for d in datasets
+    }
+
+
+def metric_role(metric: str, split: str, *, first: bool) -> tuple[str, str]:
+    """(role, direction) of one metric of a data set; ``first``: the data set's first metric."""
+    _, _, direction = roles.classify(metric)
+    low = metric.lower()
+    if low.endswith(("-stdv", "-std")):
+        return "other", direction
+    if low.endswith("loss") or (first and direction == "min"):
+        return roles.role_for_split("loss", split), "min"
+    if roles.direction_of(metric) is None:
+        direction = "min"
+    return roles.role_for_split("metric", split), direction
+
+
 def read_evals_result(
     evals: Mapping[str, Any],
     *,
@@ -62,7 +84,8 @@ def read_evals_result(
     directions: Mapping[str, str] | None = None,
 ) -> History:
     datasets = [str(k) for k in evals]
-    train = _train_set(datasets)
+    splits = dataset_splits(datasets)
+    train = next(d for d, sp in splits.items() if sp == "train")
     notes = [
         f"{train!r} is taken as the training data"
         + (" (the first data set)" if train.strip().lower() not in _TRAIN_NAMES else "")
@@ -70,7 +93,7 @@ def read_evals_result(
     ]
     series: list[Series] = []
     for dataset, metrics in evals.items():
-        split = "train" if dataset == train else ("test" if "test" in dataset.lower() else "val")
+        split = splits[str(dataset)]
         for k, (metric, raw) in enumerate(metrics.items()):
             name = f"{dataset}-{metric}"
             col = parse_objects(as_list(raw))
@@ -80,18 +103,7 @@ def read_evals_result(
                     path=source,
                     field=name,
                 )
-            base = str(metric)
-            _, _, direction = roles.classify(base)
-            low = base.lower()
-            if low.endswith(("-stdv", "-std")):
-                role = "other"
-            elif low.endswith("loss") or (k == 0 and direction == "min"):
-                role = roles.role_for_split("loss", split)
-                direction = "min"
-            else:
-                role = roles.role_for_split("metric", split)
-                if roles.direction_of(base) is None:
-                    direction = "min"
+            role, direction = metric_role(str(metric), split, first=k == 0)
             x = np.arange(1, col.values.shape[0] + 1, dtype=np.float64)
             series.append(
                 Series(

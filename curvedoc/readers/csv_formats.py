@@ -32,19 +32,20 @@ import numpy as np
 from curvedoc.errors import InputError
 from curvedoc.model import FloatArray, History
 from curvedoc.readers import roles
-from curvedoc.readers._assemble import Series, assemble
+from curvedoc.readers._assemble import Series, assemble, with_notes
 from curvedoc.readers._meta import simple_yaml
 from curvedoc.readers._table import (
     Table,
     parse_column,
     parse_delimited,
+    row_slice,
     table_series,
     x_from_column,
 )
-from curvedoc.readers.wandb_csv import looks_like_wandb, read_wandb_table
+from curvedoc.readers.wandb_csv import looks_like_wandb, read_wandb_runs, read_wandb_table
 
 FORMATS: tuple[tuple[str, str], ...] = (
-    ("keras-csv", "Keras CSVLogger file (epoch first, NA for missing, appended runs merged)"),
+    ("keras-csv", "Keras CSVLogger file (epoch first, NA for missing, appended runs split)"),
     ("keras-pandas-csv", "Keras History saved with pandas to_csv (index column or bare loss)"),
     ("lightning-csv", "PyTorch Lightning CSVLogger metrics.csv (sparse rows, x = step)"),
     ("ultralytics", "Ultralytics YOLOv5/v8/11 results.csv (padded headers, x = epoch)"),
@@ -219,6 +220,82 @@ def tensorboard_series(table: Table, source: str, *, name: str | None = None) ->
     )
 
 
+def _run_starts(table: Table, fmt: str, source: str) -> list[tuple[int, str]]:
+    """Where each run of an appended Keras/fastai log starts: (row, why).
+
+    A new run starts at a repeated header (fastai writes one per ``fit()``) or where the epoch
+    goes back to (or below) the epoch its run started at (Keras ``CSVLogger(append=True)`` across
+    restarts from scratch). An epoch going back to a later epoch is a *resume* from a checkpoint
+    (``initial_epoch=k``): the same run, whose repeated epochs the assembler merges.
+    """
+    if fmt not in ("keras-csv", "fastai-csv") or table.rows < 2:
+        return [(0, "")]
+    x = x_from_column(table, "epoch", source)
+    breaks = set(table.header_breaks)
+    back = {int(i) + 1 for i in np.flatnonzero(np.diff(x) < 0)}
+    starts = [(0, "")]
+    first = x[0]
+    for i in sorted(breaks | back):
+        if i in breaks:
+            starts.append((i, "a repeated header"))
+        elif x[i] <= first:
+            starts.append((i, f"the epoch went back to {x[i]:g}"))
+        else:
+            continue
+        first = x[i]
+    return starts
+
+
+def read_csv_runs(
+    text: str,
+    *,
+    source: str,
+    columns: Mapping[str, str] | None,
+    directions: Mapping[str, str] | None,
+) -> list[History]:
+    """Every run in a delimited log: usually one; several when a Keras or fastai log was appended
+    to across restarts (see :func:`_run_starts`) or a W&B export holds several runs. The runs'
+    sources are ``<file>#run<k>`` (k from 1, in file order) or ``<file>#<W&B run name>``."""
+    table = parse_delimited(text, source)
+    if not table.names or all(not n for n in table.names):
+        raise InputError("no header line", path=source)
+    if table.rows == 0:
+        raise InputError("a header but no data rows", path=source)
+    fmt = sniff(table)
+    if fmt == "wandb-csv":
+        return read_wandb_runs(table, source=source, columns=columns, directions=directions)
+    starts = _run_starts(table, fmt, source)
+    if len(starts) == 1:
+        return [read_table(table, fmt, source=source, columns=columns, directions=directions)]
+    kept_notes = [n for n in table.notes if not n.startswith("header repeated mid-file")]
+    bounds = [s for s, _ in starts] + [table.rows]
+    name = os.path.basename(source)
+    runs: list[History] = []
+    failed: list[str] = []
+    for k, (start, why) in enumerate(starts):
+        part = row_slice(table, start, bounds[k + 1])
+        part.notes = [
+            f"run {k + 1} of {len(starts)} in {name} (lines {part.lines[0]}-{part.lines[-1]}"
+            + (f": {why})" if why else ")"),
+            *kept_notes,
+        ]
+        try:
+            runs.append(
+                read_table(
+                    part, fmt, source=f"{source}#run{k + 1}", columns=columns, directions=directions
+                )
+            )
+        except InputError as exc:
+            if not runs and k == len(starts) - 1:
+                raise
+            failed.append(f"run {k + 1} (line {part.lines[0]}): {exc.message}")
+    if not runs:
+        raise InputError(f"none of the {len(starts)} runs in the file is readable", path=source)
+    if failed:
+        runs = [with_notes(h, [f"skipped: {f}" for f in failed]) for h in runs]
+    return runs
+
+
 def read_csv_text(
     text: str,
     *,
@@ -226,9 +303,5 @@ def read_csv_text(
     columns: Mapping[str, str] | None,
     directions: Mapping[str, str] | None,
 ) -> History:
-    table = parse_delimited(text, source)
-    if not table.names or all(not n for n in table.names):
-        raise InputError("no header line", path=source)
-    if table.rows == 0:
-        raise InputError("a header but no data rows", path=source)
-    return read_table(table, sniff(table), source=source, columns=columns, directions=directions)
+    """The last run of a delimited log (see :func:`read_csv_runs`)."""
+    return read_csv_runs(text, source=source, columns=columns, directions=directions)[-1]

@@ -9,9 +9,13 @@ Checked in this order:
    ``train/epoch_loss`` / ``validation/epoch_loss`` stays apart;
 3. a Hugging Face output folder: ``trainer_state.json``, else the ``checkpoint-<N>/`` with the
    largest N (checkpoints hold nested prefixes of one history, so they are never concatenated);
-4. a Lightning ``version_<N>/`` folder (``metrics.csv``) or an Ultralytics run (``results.csv``).
+4. a Lightning ``version_<N>/`` folder (``metrics.csv``) or an Ultralytics run (``results.csv``);
+5. a TensorBoard run folder (event files, or ``train/``/``validation/`` sub-folders holding
+   them; :mod:`.tensorboard`).
 
-Anything else is an :class:`~curvedoc.errors.InputError`.
+A folder that is none of these is searched for the runs beneath it (:mod:`curvedoc.discover`):
+an MLflow experiment or ``mlruns/`` root, ``lightning_logs/``, a sweep folder.
+:func:`read_directory_runs` reads them all; :func:`read_directory` wants exactly one.
 """
 
 from __future__ import annotations
@@ -19,18 +23,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from curvedoc.errors import InputError
 from curvedoc.model import History
-from curvedoc.readers import mlflow
-from curvedoc.readers._assemble import Series, assemble
+from curvedoc.readers import mlflow, tensorboard
+from curvedoc.readers._assemble import Series, assemble, with_notes
 from curvedoc.readers._table import parse_delimited
 from curvedoc.readers._text import read_text
 from curvedoc.readers.csv_formats import sniff, tensorboard_name, tensorboard_series
 
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
-
-ReadFile = Callable[..., History]
 
 
 def _tensorboard_exports(path: Path) -> list[Path]:
@@ -99,72 +102,124 @@ def find_log_file(path: Path) -> Path | None:
     return _largest_checkpoint(path)
 
 
+def run_kind(path: Path) -> str | None:
+    """What kind of run folder ``path`` is, or None when it is not one run."""
+    if mlflow.is_run_folder(path):
+        return "mlflow-run"
+    if _tensorboard_exports(path):
+        return "tensorboard-csv"
+    if find_log_file(path) is not None:
+        return "log-file"
+    if tensorboard.is_run_folder(path):
+        return "tensorboard"
+    return None
+
+
+ReadRuns = Callable[..., list[History]]
+
+
+def read_run(
+    path: Path,
+    kind: str,
+    *,
+    source: str,
+    read_file_runs: ReadRuns,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+) -> list[History]:
+    """The run(s) of a run folder of ``kind`` (a log file in it may hold several runs)."""
+    kw: dict[str, Any] = {"columns": columns, "directions": directions}
+    if kind == "mlflow-run":
+        return [mlflow.read_run_folder(path, source=source, **kw)]
+    if kind == "tensorboard-csv":
+        return [read_tensorboard_folder(path, _tensorboard_exports(path), source=source, **kw)]
+    if kind == "tensorboard":
+        return [tensorboard.read_run_folder(path, source=source, **kw)]
+    log = find_log_file(path)
+    if log is None:
+        raise InputError("is a directory; no known run layout in it", path=source)
+    note = f"read {log.relative_to(path).as_posix()} in the folder"
+    return [_with_note(h, note) for h in read_file_runs(log, **kw)]
+
+
+def read_directory_runs(
+    path: Path,
+    *,
+    source: str,
+    read_file_runs: ReadRuns,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+) -> list[History]:
+    """Every run in or beneath the folder ``path`` (see the module docstring)."""
+    from curvedoc.discover import discover
+
+    try:
+        kind = run_kind(path)
+    except PermissionError:
+        raise InputError("permission denied", path=source) from None
+    kw: dict[str, Any] = {"read_file_runs": read_file_runs, "columns": columns}
+    kw["directions"] = directions
+    if kind is not None:
+        return read_run(path, kind, source=source, **kw)
+    found = discover(path)
+    if not found.runs:
+        raise InputError("is a directory; no known run layout in it", path=source)
+    out: list[History] = []
+    for ref in found.runs:
+        ref_path = Path(ref.path)
+        if ref_path.is_dir():
+            runs = read_run(ref_path, ref.kind, source=ref.path, **kw)
+        else:
+            runs = read_file_runs(ref_path, columns=columns, directions=directions)
+        out += runs
+    return out
+
+
 def read_directory(
     path: Path,
     *,
     source: str,
-    read_file: ReadFile,
+    read_file_runs: ReadRuns,
     columns: Mapping[str, str] | None = None,
     directions: Mapping[str, str] | None = None,
 ) -> History:
-    """Read a run folder (see the module docstring); ``read_file`` reads a single log file."""
+    """The one run in the folder ``path``; several runs are an error that names them."""
+    from curvedoc.discover import discover
+
     try:
-        if mlflow.is_run_folder(path):
-            return mlflow.read_run_folder(
-                path, source=source, columns=columns, directions=directions
-            )
-        exports = _tensorboard_exports(path)
-        if exports:
-            return read_tensorboard_folder(
-                path, exports, source=source, columns=columns, directions=directions
-            )
-        log = find_log_file(path)
+        kind = run_kind(path)
     except PermissionError:
         raise InputError("permission denied", path=source) from None
-    if log is not None:
-        history = read_file(log, columns=columns, directions=directions)
-        return _with_note(history, f"read {log.relative_to(path).as_posix()} in the folder")
-    runs = _child_runs(path)
-    if len(runs) == 1:
-        history = read_directory(
-            runs[0],
-            source=str(runs[0]),
-            read_file=read_file,
-            columns=columns,
-            directions=directions,
-        )
-        return _with_note(history, f"the folder holds one run: {runs[0].name}")
-    if runs:
-        names = ", ".join(r.name for r in runs[:5]) + (", ..." if len(runs) > 5 else "")
+    kw: dict[str, Any] = {"read_file_runs": read_file_runs, "columns": columns}
+    kw["directions"] = directions
+    if kind is not None:
+        runs = read_run(path, kind, source=source, **kw)
+        return runs[-1] if len(runs) == 1 else _one_of(runs, source)
+    refs = discover(path).runs
+    if len(refs) == 1:
+        ref = refs[0]
+        ref_path = Path(ref.path)
+        if ref_path.is_dir():
+            runs = read_run(ref_path, ref.kind, source=ref.path, **kw)
+        else:
+            runs = read_file_runs(ref_path, columns=columns, directions=directions)
+        history = runs[0] if len(runs) == 1 else _one_of(runs, ref.path)
+        return _with_note(history, f"the folder holds one run: {ref.name}")
+    if refs:
+        names = ", ".join(r.name for r in refs[:5]) + (", ..." if len(refs) > 5 else "")
         raise InputError(
-            f"is a directory holding {len(runs)} runs ({names}); pass one run folder",
+            f"is a directory holding {len(refs)} runs ({names}); pass one run folder, or "
+            "diagnose them all (curvedoc diagnose FOLDER, curvedoc.readers.read_runs)",
             path=source,
         )
     raise InputError("is a directory; no known run layout in it", path=source)
 
 
-def _is_run(path: Path) -> bool:
-    return (
-        mlflow.is_run_folder(path)
-        or bool(_tensorboard_exports(path))
-        or find_log_file(path) is not None
-    )
+def _one_of(runs: list[History], source: str) -> History:
+    from curvedoc.readers.multi import one_run
 
-
-def _child_runs(path: Path) -> list[Path]:
-    """Sub-folders that are runs (``mlruns/<exp>/`` holds runs, ``lightning_logs/`` versions)."""
-    try:
-        children = sorted(c for c in path.iterdir() if c.is_dir() and not c.name.startswith("."))
-    except OSError:
-        return []
-    return [c for c in children[:1000] if _is_run(c)]
+    return one_run(runs, source)
 
 
 def _with_note(history: History, note: str) -> History:
-    return History(
-        source=history.source,
-        format=history.format,
-        curves=history.curves,
-        meta=history.meta,
-        notes=(note, *history.notes),
-    )
+    return with_notes(history, [note], first=True)

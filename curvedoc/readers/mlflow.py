@@ -1,18 +1,38 @@
-"""MLflow file-store runs: ``<run>/metrics/<key>`` files and ``<run>/params/<name>`` files.
+"""MLflow: file-store runs (a run, an experiment, an ``mlruns/`` root) and the SQLite store.
+
+File store: ``mlruns/<experiment>/<run>/metrics/<key>`` and ``.../params/<name>`` files.
 
 Each metric file holds one line per ``log_metric`` call, ``"<timestamp_ms> <value> <step>"`` (the
 old form has no step; it then defaults to 0, as MLflow's own reader does). Keys containing ``/``
 are subfolders (``metrics/train/loss`` is the key ``train/loss``). A resumed run appends to the same
 files, so repeated steps are merged, the last line winning. The value is Python's ``str()`` of a
-float, so ``nan``/``inf`` occur and are kept. ``params/`` files (one value each) become meta.
+float, so ``nan``/``inf`` occur and are kept. ``params/`` files (one value each) become meta, and
+the run's name (``meta.yaml``'s ``run_name`` or the ``mlflow.runName`` tag) becomes
+``meta["run_name"]``. An experiment folder holds runs (deleted runs, ``lifecycle_stage:
+deleted``, are skipped) and an ``mlruns/`` root holds experiments (``.trash`` is skipped).
+
+SQLite store (``mlflow.db``, MLflow's default since 3.7), read with the standard library's
+:mod:`sqlite3`, read-only: table ``metrics(key, value, timestamp, run_uuid, step, is_nan)``.
+MLflow stores NaN as ``value=0, is_nan=1`` and +-Inf as +-1.7976931348623157e308 (the largest
+double); both are turned back. Runs come from ``runs`` (deleted ones skipped), their names and
+experiments from ``runs.name``/``experiments.name``, hyperparameters from ``params``. Each run
+is one history whose source is ``<db>#<run id>``. Within a metric key the points are taken in
+timestamp order, so a resumed run's re-logged step keeps its latest value.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+import sqlite3
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from curvedoc.errors import InputError
 from curvedoc.model import History
@@ -22,8 +42,12 @@ from curvedoc.readers._numeric import parse_strings
 from curvedoc.readers._text import read_text
 
 FORMATS: tuple[tuple[str, str], ...] = (
-    ("mlflow", "MLflow file-store run folder (metrics/<key>: 'timestamp value step' lines)"),
+    ("mlflow", "MLflow file store: a run, an experiment or an mlruns/ folder (metrics/<key>)"),
+    ("mlflow-sqlite", "MLflow SQLite store (mlflow.db): one history per run"),
 )
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+_DOUBLE_MAX = sys.float_info.max
 
 _LINE = re.compile(r"^\s*-?\d+\s+\S+(\s+-?\d+)?\s*$")
 
@@ -64,6 +88,39 @@ def metric_series(text: str, key: str, source: str) -> Series:
     return Series(key, x.values, y.values, y.missing)
 
 
+def _yaml_value(path: Path, key: str) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    m = re.search(rf"^{key}:[ \t]*(.*?)\s*$", text, re.MULTILINE)
+    return m.group(1).strip("'\"") if m else None
+
+
+def is_deleted(run: Path) -> bool:
+    return _yaml_value(run / "meta.yaml", "lifecycle_stage") == "deleted"
+
+
+def run_name(run: Path) -> str | None:
+    name = _yaml_value(run / "meta.yaml", "run_name")
+    if not name:
+        tag = run / "tags" / "mlflow.runName"
+        try:
+            name = tag.read_text(encoding="utf-8").strip() if tag.is_file() else None
+        except (OSError, UnicodeDecodeError):
+            name = None
+    return name or None
+
+
+def experiment_runs(path: Path) -> list[Path]:
+    """The live run folders of an experiment folder, in name order."""
+    try:
+        children = sorted(c for c in path.iterdir() if c.is_dir() and not c.name.startswith("."))
+    except OSError:
+        return []
+    return [c for c in children if is_run_folder(c) and not is_deleted(c)]
+
+
 def read_run_folder(
     path: Path,
     *,
@@ -88,6 +145,9 @@ def read_run_folder(
             if text is None:
                 continue
             meta[meta_key(name)] = scalar(text)
+    label = run_name(path)
+    if label:
+        meta.setdefault("run_name", label)
     return assemble(
         source=source,
         fmt="mlflow",
@@ -130,3 +190,144 @@ def read_metric_text(
         columns=columns,
         directions=directions,
     )
+
+
+# --- SQLite store ------------------------------------------------------------------------------
+
+
+def is_sqlite_store(data_head: bytes) -> bool:
+    return data_head.startswith(SQLITE_MAGIC)
+
+
+def has_store_tables(path: Path) -> bool:
+    """The SQLite file at ``path`` has MLflow's ``metrics`` and ``runs`` tables."""
+    try:
+        with _connect(path) as con:
+            names = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+    except (sqlite3.Error, OSError):
+        return False
+    return {"metrics", "runs"} <= names
+
+
+@contextmanager
+def _connect(data: bytes | Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to a database file, or to database bytes (stdin, gzip)."""
+    tmp: str | None = None
+    if isinstance(data, Path):
+        target = data
+    else:
+        fd, tmp = tempfile.mkstemp(suffix=".db")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        target = Path(tmp)
+    con = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        yield con
+    finally:
+        con.close()
+        if tmp is not None:
+            os.unlink(tmp)
+
+
+def _columns(con: sqlite3.Connection, table: str) -> set[str]:
+    return {str(r[1]) for r in con.execute(f"PRAGMA table_info({table})")}
+
+
+def read_sqlite_runs(
+    data: bytes | Path,
+    *,
+    source: str,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+) -> list[History]:
+    """Every live run of an MLflow SQLite store (see the module docstring)."""
+    try:
+        with _connect(data) as con:
+            return _read_store(con, source, columns, directions)
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"cannot read the SQLite database ({exc})", path=source) from None
+
+
+def _read_store(
+    con: sqlite3.Connection,
+    source: str,
+    columns: Mapping[str, str] | None,
+    directions: Mapping[str, str] | None,
+) -> list[History]:
+    metric_cols = _columns(con, "metrics")
+    if not {"key", "value", "run_uuid", "step"} <= metric_cols or not _columns(con, "runs"):
+        raise InputError("an SQLite database without MLflow's metrics and runs tables", path=source)
+    run_cols = _columns(con, "runs")
+    name_col = "r.name" if "name" in run_cols else "NULL"
+    live = "WHERE r.lifecycle_stage IS NULL OR r.lifecycle_stage != 'deleted'"
+    if "lifecycle_stage" not in run_cols:
+        live = ""
+    has_exp = bool(_columns(con, "experiments")) and "experiment_id" in run_cols
+    exp_join = "LEFT JOIN experiments e ON e.experiment_id = r.experiment_id" if has_exp else ""
+    exp_name = "e.name" if has_exp else "NULL"
+    order = "r.start_time, r.run_uuid" if "start_time" in run_cols else "r.run_uuid"
+    runs = con.execute(
+        f"SELECT r.run_uuid, {name_col}, {exp_name} FROM runs r {exp_join} {live} ORDER BY {order}"
+    ).fetchall()
+    is_nan = "is_nan" if "is_nan" in metric_cols else "0"
+    ts = "timestamp" if "timestamp" in metric_cols else "0"
+    params: dict[str, dict[str, Any]] = {}
+    if {"key", "value", "run_uuid"} <= _columns(con, "params"):
+        for run_id, key, value in con.execute("SELECT run_uuid, key, value FROM params"):
+            params.setdefault(run_id, {})[meta_key(str(key))] = scalar(str(value))
+    out: list[History] = []
+    failed: list[str] = []
+    for run_id, name, experiment in runs:
+        rows = con.execute(
+            f"SELECT key, step, value, {is_nan} FROM metrics WHERE run_uuid = ? "
+            f"ORDER BY key, {ts}, step",
+            (run_id,),
+        ).fetchall()
+        meta: dict[str, Any] = dict(params.get(run_id, {}))
+        if name:
+            meta["run_name"] = str(name)
+        if experiment:
+            meta["experiment"] = str(experiment)
+        run_source = f"{source}#{run_id}"
+        label = f"run {name!r} ({run_id})" if name else f"run {run_id}"
+        notes = [f"{label} of experiment {experiment!r}" if experiment else label]
+        try:
+            out.append(
+                assemble(
+                    source=run_source,
+                    fmt="mlflow-sqlite",
+                    series=_store_series(rows),
+                    x_unit="step",
+                    notes=notes,
+                    meta=meta,
+                    columns=columns,
+                    directions=directions,
+                )
+            )
+        except InputError as exc:
+            failed.append(f"{label}: {exc.message}")
+    if not out:
+        detail = f" ({'; '.join(failed[:3])})" if failed else ""
+        raise InputError(f"no run with a metric curve in the MLflow store{detail}", path=source)
+    return out
+
+
+def _store_series(rows: list[tuple[Any, ...]]) -> list[Series]:
+    series: list[Series] = []
+    start = 0
+    n = len(rows)
+    while start < n:
+        key = rows[start][0]
+        stop = start
+        while stop < n and rows[stop][0] == key:
+            stop += 1
+        chunk = rows[start:stop]
+        x = np.array([r[1] for r in chunk], dtype=np.float64)
+        y = np.array([r[2] for r in chunk], dtype=np.float64)
+        nan = np.array([bool(r[3]) for r in chunk], dtype=np.bool_)
+        y[nan] = np.nan
+        y[y >= _DOUBLE_MAX] = np.inf
+        y[y <= -_DOUBLE_MAX] = -np.inf
+        series.append(Series(str(key), x, y))
+        start = stop
+    return series

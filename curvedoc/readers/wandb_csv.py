@@ -3,15 +3,18 @@
 The first column is the chart's x axis (``Step``, or ``epoch``...); then, per run,
 ``"<run> - <key>"``, ``"<run> - <key>__MIN"`` and ``"<run> - <key>__MAX"``. The ``__MIN``/``__MAX``
 columns are the envelope of W&B's down-sampling buckets, not metrics, so they are dropped. With a
-single run the curves are named by their key (``train/loss``); with several runs the full
-``"<run> - <key>"`` name is kept, classified by its key. Exports can be sampled: W&B may leave
-steps out of a long run, which the report cannot know.
+run the curves are named by their key (``train/loss``). An export of several runs (or groups,
+``"Group: <name> - <key>"``) is split into one history per run, named ``<file>#<run>``
+(:func:`read_wandb_runs`); :func:`read_wandb_table` keeps them together under their full
+``"<run> - <key>"`` names. Exports can be sampled: W&B may leave steps out of a long run, which
+the report cannot know.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from curvedoc.errors import InputError
 from curvedoc.model import History
 from curvedoc.readers._assemble import Series, assemble
 from curvedoc.readers._table import Table, table_series, x_from_column
@@ -71,3 +74,41 @@ def read_wandb_table(
         columns=columns,
         directions=directions,
     )
+
+
+def _run_of(name: str) -> str | None:
+    return name.split(" - ", 1)[0] if " - " in name else None
+
+
+def read_wandb_runs(
+    table: Table,
+    *,
+    source: str,
+    columns: Mapping[str, str] | None,
+    directions: Mapping[str, str] | None,
+) -> list[History]:
+    """One history per run of the export (just one, with the file as source, for one run)."""
+    runs = list(dict.fromkeys(r for n in table.names[1:] if (r := _run_of(n)) is not None))
+    if len(runs) <= 1:
+        return [read_wandb_table(table, source=source, columns=columns, directions=directions)]
+    out: list[History] = []
+    failed: list[str] = []
+    for run in runs:
+        keep = [0] + [j for j, n in enumerate(table.names) if _run_of(n) == run]
+        part = Table(
+            [table.names[j] for j in keep],
+            [table.columns[j] for j in keep],
+            table.lines,
+            [f"run {run!r}, one of {len(runs)} in the export", *table.notes],
+        )
+        try:
+            out.append(
+                read_wandb_table(
+                    part, source=f"{source}#{run}", columns=columns, directions=directions
+                )
+            )
+        except InputError as exc:
+            failed.append(f"{run}: {exc.message}")
+    if not out:
+        raise InputError(f"no run of the export is readable ({'; '.join(failed)})", path=source)
+    return out

@@ -1,0 +1,243 @@
+"""Plain-text console logs, read with a regular expression (``--pattern``).
+
+Where no structured log exists, the console output often is one: nanoGPT prints
+``iter 100: loss 3.4563, time 12.34ms, mfu 5.00%``, Keras prints ``Epoch 3/10`` and then
+``... - loss: 0.31 - accuracy: 0.90 - val_loss: 0.35``, XGBoost ``[0]\teval-logloss:0.48``.
+
+A *user pattern* is a regex with named groups, searched in every line: a group named ``step``,
+``iter``, ``iteration``, ``epoch`` or ``round`` is the x value; every other named group is a
+curve of that name (``(?P<val_loss>...)``). Lines that do not match are ignored; a group that
+did not take part in a match leaves that curve without a point. Without an x group, x counts the
+matching lines from 1.
+
+*Shipped patterns* (:data:`PATTERNS`, by name) cover the common consoles; each is a few line
+rules: a rule may set x for the lines after it (Keras' ``Epoch 3/10`` line), and may read
+``key: value`` pairs from the rest of the line (Keras, XGBoost, LightGBM), since those consoles
+print whatever metrics were configured. XGBoost and LightGBM curves are named
+``<data set>-<metric>`` and classified as the ``evals_result`` reader does (the first data set
+is the training data; see :mod:`.boosting`).
+
+Lines are split at ``\\n`` and ``\\r`` (progress bars redraw with ``\\r``); a repeated x keeps the
+last value written (a Keras progress bar's final update is the epoch's value).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from curvedoc.errors import ConfigError, InputError
+from curvedoc.model import History
+from curvedoc.readers._assemble import Series, assemble
+from curvedoc.readers.boosting import dataset_splits, metric_role
+
+NUMBER = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|NaN|inf|-inf|Inf)"
+_X_GROUPS = ("step", "iter", "iteration", "epoch", "round")
+
+
+@dataclass(frozen=True)
+class LineRule:
+    """One kind of line: ``line`` is searched; ``pairs`` (groups ``key``, ``value``) is applied
+    to the rest of the line; ``sets_x`` rules only set x for the following lines."""
+
+    line: re.Pattern[str]
+    pairs: re.Pattern[str] | None = None
+    sets_x: bool = False
+
+
+@dataclass(frozen=True)
+class Pattern:
+    name: str
+    description: str
+    rules: tuple[LineRule, ...]
+    x_unit: str = "step"
+    boosting: bool = False
+    x_offset: float = 0.0  # added to x (XGBoost rounds are printed 0-based)
+
+
+def _rule(line: str, pairs: str | None = None, *, sets_x: bool = False) -> LineRule:
+    return LineRule(re.compile(line), re.compile(pairs) if pairs else None, sets_x)
+
+
+_PAIR = rf"(?P<key>[A-Za-z_][\w/.@-]*): (?P<value>{NUMBER})"
+
+#: The shipped patterns, by name (``--pattern nanogpt``).
+PATTERNS: dict[str, Pattern] = {
+    p.name: p
+    for p in (
+        Pattern(
+            "nanogpt",
+            "nanoGPT: 'iter 100: loss 3.4563, time ...', 'step 500: train loss 2.1, val loss 2.3'",
+            (
+                _rule(rf"\biter (?P<iter>\d+): loss (?P<loss>{NUMBER})"),
+                _rule(
+                    rf"\bstep (?P<step>\d+): train loss (?P<train_loss>{NUMBER}),? "
+                    rf"val loss (?P<val_loss>{NUMBER})"
+                ),
+            ),
+        ),
+        Pattern(
+            "keras",
+            "Keras progress: 'Epoch 3/10' then '... - loss: 0.31 - accuracy: 0.9 - val_loss: ...'",
+            (
+                _rule(r"^\s*Epoch (?P<epoch>\d+)/\d+\s*$", sets_x=True),
+                _rule(r"\d+/\d+ .*? - (?=[A-Za-z_][\w/.]*: )", _PAIR),
+            ),
+            x_unit="epoch",
+        ),
+        Pattern(
+            "xgboost",
+            "XGBoost console: '[0]\\teval-logloss:0.48039\\ttrain-logloss:...' (rounds from 0)",
+            (_rule(r"^\[(?P<round>\d+)\]\t", rf"(?P<key>[^\s:]+-[^\s:]+):(?P<value>{NUMBER})"),),
+            boosting=True,
+            x_offset=1.0,
+        ),
+        Pattern(
+            "lightgbm",
+            'LightGBM console: "[10]\\tvalid_0\'s l2: 0.23" (rounds from 1)',
+            (_rule(r"^\[(?P<round>\d+)\]\t", rf"(?P<key>[^\t']+'s [^\t:]+): (?P<value>{NUMBER})"),),
+            boosting=True,
+        ),
+    )
+}
+
+
+def user_pattern(regex: str) -> Pattern:
+    """A :class:`Pattern` from a user regex (see the module docstring); ConfigError if bad."""
+    try:
+        compiled = re.compile(regex)
+    except re.error as exc:
+        raise ConfigError(f"invalid regular expression: {exc}", field="pattern") from None
+    names = list(compiled.groupindex)
+    if not [n for n in names if n.lower() not in _X_GROUPS]:
+        raise ConfigError(
+            "the pattern needs a named group per curve, e.g. 'loss (?P<loss>[0-9.]+)'",
+            field="pattern",
+        )
+    x_groups = [n for n in names if n.lower() in _X_GROUPS]
+    unit = "epoch" if x_groups and x_groups[0].lower() == "epoch" else "step"
+    return Pattern("user", regex, (LineRule(compiled),), x_unit=unit)
+
+
+def resolve(pattern: str | Pattern) -> Pattern:
+    """A shipped pattern by name, or a user regex."""
+    if isinstance(pattern, Pattern):
+        return pattern
+    return PATTERNS.get(pattern) or user_pattern(pattern)
+
+
+@dataclass
+class _Points:
+    x: list[float] = field(default_factory=list)
+    y: list[float] = field(default_factory=list)
+
+
+def _x_of(m: re.Match[str]) -> float | None:
+    for name, value in m.groupdict().items():
+        if name.lower() in _X_GROUPS and value is not None:
+            return float(value)
+    return None
+
+
+def scan(text: str, pattern: Pattern) -> tuple[dict[str, _Points], int]:
+    """The points found in ``text``, by curve name, and the number of matching lines."""
+    curves: dict[str, _Points] = {}
+    state_x: float | None = None
+    count = 0
+    for line in re.split(r"\r\n|\r|\n", text):
+        for rule in pattern.rules:
+            m = rule.line.search(line)
+            if m is None:
+                continue
+            x = _x_of(m)
+            if rule.sets_x:
+                state_x = x
+                break
+            count += 1
+            if x is None:
+                x = state_x if state_x is not None else float(count)
+            x += pattern.x_offset
+            found: list[tuple[str, str]] = [
+                (k, v)
+                for k, v in m.groupdict().items()
+                if k.lower() not in _X_GROUPS and v is not None
+            ]
+            if rule.pairs is not None:
+                found += [(p["key"], p["value"]) for p in rule.pairs.finditer(line, m.end())]
+            for key, value in found:
+                pts = curves.get(key)
+                if pts is None:
+                    pts = curves[key] = _Points()
+                pts.x.append(x)
+                pts.y.append(float(value))
+            break
+    return curves, count
+
+
+def _boosting_name(key: str) -> tuple[str, str]:
+    """(data set, metric) of ``eval-logloss`` or ``valid_0's l2``."""
+    if "'s " in key:
+        ds, metric = key.split("'s ", 1)
+    else:
+        ds, metric = key.split("-", 1)
+    return ds.strip(), metric.strip()
+
+
+def read_with_pattern(
+    text: str,
+    pattern: str | Pattern,
+    *,
+    source: str,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+) -> History:
+    pat = resolve(pattern)
+    curves, count = scan(text, pat)
+    if not curves:
+        shown = pat.name if pat.name != "user" else repr(pat.description)
+        raise InputError(f"no line matches the pattern {shown}", path=source)
+    series: list[Series] = []
+    notes = [f"console log read with the {pat.name!r} pattern: {count} matching line(s)"]
+    splits: dict[str, str] = {}
+    if pat.boosting:
+        sets = list(dict.fromkeys(_boosting_name(k)[0] for k in curves))
+        splits = dataset_splits(sets)
+        train = next(d for d, sp in splits.items() if sp == "train")
+        notes.append(f"{train!r} is taken as the training data; x is the boosting round, from 1")
+    seen: set[str] = set()
+    for key, pts in curves.items():
+        x = np.asarray(pts.x, dtype=np.float64)
+        y = np.asarray(pts.y, dtype=np.float64)
+        if pat.boosting:
+            ds, metric = _boosting_name(key)
+            split = splits[ds]
+            role, direction = metric_role(metric, split, first=ds not in seen)
+            seen.add(ds)
+            series.append(
+                Series(f"{ds}-{metric}", x, y, role=role, split=split, direction=direction)
+            )
+        else:
+            series.append(Series(key, x, y))
+    return assemble(
+        source=source,
+        fmt="text-log",
+        series=series,
+        x_unit=pat.x_unit,
+        notes=notes,
+        columns=columns,
+        directions=directions,
+    )
+
+
+def sniff_pattern(text: str) -> Pattern | None:
+    """The shipped pattern that matches most lines of ``text`` (at least 2), if any."""
+    head = text[:200_000]
+    best: tuple[int, Pattern] | None = None
+    for pat in PATTERNS.values():
+        curves, count = scan(head, pat)
+        if curves and count >= 2 and (best is None or count > best[0]):
+            best = (count, pat)
+    return None if best is None else best[1]

@@ -1,0 +1,225 @@
+"""Diagnosing many runs at once, on any :class:`concurrent.futures.Executor`.
+
+>>> from curvedoc.sweep import diagnose_many
+>>> reports = diagnose_many(["runs/"], jobs=4)                 # local processes
+>>> from distributed import Client                               # or an existing cluster
+>>> with Client("tcp://scheduler:8786") as client:
+...     reports = diagnose_many(paths, executor=client.get_executor())
+
+curvedoc grows no scheduler of its own: a sweep of thousands of runs goes to whatever engine is
+already there (Dask's ``Client.get_executor()``, Ray's ``RayExecutor``, a
+``ProcessPoolExecutor``...). What crosses to a worker is small and picklable: the resolved
+:class:`~curvedoc.packs.Settings` and a chunk of work items (paths, :class:`RunRef` s, or
+already loaded histories); what comes back is :class:`~curvedoc.model.Report` s. Workers read
+the files themselves, so on a cluster the paths must be visible to the workers (a shared file
+system).
+
+Order and errors: the reports come back in input order. A folder that is not itself a run is
+expanded (in the caller) into the runs beneath it (:mod:`curvedoc.discover`), and a file holding
+several runs gives one report per run, in file order, so one source may give several reports. An
+input that cannot be read gives a report with ``error`` set, as does a worker that crashed, and
+the other inputs are still diagnosed.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from curvedoc.discover import RunRef, discover
+from curvedoc.errors import CurvedocError
+from curvedoc.model import SEVERITY_RANK, History, Report
+from curvedoc.packs import Settings, resolve_settings
+
+Source = str | os.PathLike[str] | RunRef | History
+_MAX_CHUNK = 64
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One unit of work: a path to read (maybe ``PATH#RUN``), or a history to diagnose."""
+
+    path: str | None = None
+    history: History | None = None
+    pattern: str | None = None
+
+
+def _error_report(source: str, message: str) -> Report:
+    from curvedoc.api import error_report
+
+    return error_report(source, message)
+
+
+def _diagnose_item(item: _Item, settings: Settings) -> list[Report]:
+    from curvedoc import engine
+    from curvedoc.readers import read_runs
+
+    if item.history is not None:
+        return [engine.run(item.history, settings)]
+    assert item.path is not None
+    try:
+        histories = read_runs(
+            item.path,
+            columns=settings.columns,
+            directions=settings.directions,
+            pattern=item.pattern,
+        )
+    except CurvedocError as exc:
+        return [_error_report(item.path, str(exc))]
+    return [engine.run(h, settings) for h in histories]
+
+
+def diagnose_chunk(items: Sequence[_Item], settings: Settings) -> list[list[Report]]:
+    """Diagnose a chunk of work items (runs in a worker); never raises for one bad item."""
+    out: list[list[Report]] = []
+    for item in items:
+        try:
+            out.append(_diagnose_item(item, settings))
+        except Exception as exc:  # a bug must not take the rest of the sweep down
+            where = item.path or (item.history.source if item.history else "?")
+            last = traceback.extract_tb(exc.__traceback__)[-1:]
+            at = f" at {Path(last[0].filename).name}:{last[0].lineno}" if last else ""
+            out.append([_error_report(where, f"internal error ({type(exc).__name__}: {exc}){at}")])
+    return out
+
+
+def expand(sources: Iterable[Source], *, pattern: str | None = None) -> list[_Item]:
+    """Work items for ``sources``: folders that are not one run become the runs beneath them."""
+    from curvedoc.readers.directories import run_kind
+
+    items: list[_Item] = []
+    for src in sources:
+        if isinstance(src, History):
+            items.append(_Item(history=src))
+            continue
+        path = src.path if isinstance(src, RunRef) else os.fspath(src)
+        p = Path(path)
+        if path != "-" and p.is_dir() and run_kind(p) is None:
+            found = discover(p).runs
+            if found:
+                items += [_Item(path=r.path, pattern=pattern) for r in found]
+                continue
+        items.append(_Item(path=path, pattern=pattern))
+    return items
+
+
+def _chunks(items: list[_Item], workers: int) -> list[list[_Item]]:
+    """Chunks small enough to balance the load (4 per worker), large enough to be cheap to send."""
+    size = max(1, min(_MAX_CHUNK, -(-len(items) // (workers * 4))))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def diagnose_many(
+    sources: Iterable[Source],
+    *,
+    executor: Executor | None = None,
+    jobs: int | None = None,
+    settings: Settings | None = None,
+    rules: str | Path | None = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+    config: str | Path | None = None,
+    pattern: str | None = None,
+) -> list[Report]:
+    """Diagnose every source (paths, ``PATH#RUN``, :class:`RunRef` s, histories) in parallel.
+
+    ``executor``: any :class:`~concurrent.futures.Executor`; it is used, not shut down. Without
+    one, a :class:`~concurrent.futures.ProcessPoolExecutor` with ``jobs`` workers (default: the
+    number of CPUs) is started for the call, or nothing at all when there is a single item or
+    ``jobs == 1``. ``settings`` (as the CLI resolves them) or ``rules``/``select``/``ignore``/
+    ``params``/``columns``/``directions``/``config`` (as :func:`curvedoc.diagnose` takes them)
+    configure the rules; a configuration error raises :class:`~curvedoc.errors.ConfigError`
+    here, before any work is sent. ``pattern`` reads text inputs as console logs. Returns the
+    reports in input order (see the module docstring).
+    """
+    if settings is None:
+        settings = resolve_settings(
+            rules=rules,
+            select=select,
+            ignore=ignore,
+            set_params=dict(params or {}),
+            columns=columns,
+            directions=directions,
+            config=config,
+        )
+    if pattern is not None:
+        from curvedoc.readers.text_log import resolve
+
+        resolve(pattern)  # a bad regex is a ConfigError now, not one error report per input
+    items = expand(sources, pattern=pattern)
+    if not items:
+        return []
+    workers = jobs if jobs is not None and jobs > 0 else (os.cpu_count() or 1)
+    if executor is None and (len(items) == 1 or workers == 1):
+        return [r for reports in diagnose_chunk(items, settings) for r in reports]
+    chunks = _chunks(items, workers)
+    own = executor is None
+    pool: Executor = executor or ProcessPoolExecutor(max_workers=min(workers, len(chunks)))
+    try:
+        futures: list[Future[list[list[Report]]]] = [
+            pool.submit(diagnose_chunk, chunk, settings) for chunk in chunks
+        ]
+        out: list[Report] = []
+        for chunk, fut in zip(chunks, futures, strict=True):
+            try:
+                results = fut.result()
+            except Exception as exc:  # the worker died or the executor failed this task
+                msg = f"worker failed ({type(exc).__name__}: {exc})"
+                results = [
+                    [_error_report(it.path or (it.history.source if it.history else "?"), msg)]
+                    for it in chunk
+                ]
+            out += [r for reports in results for r in reports]
+        return out
+    finally:
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def rank(reports: Sequence[Report]) -> list[Report]:
+    """Reports ordered for a summary table: unreadable first, then by worst severity, then by
+    the number of findings (most first); ties keep their input order."""
+
+    def key(item: tuple[int, Report]) -> tuple[int, int, int, int]:
+        i, r = item
+        unreadable = 0 if r.error is not None else 1
+        worst = SEVERITY_RANK.get(r.worst_severity or "", -1)
+        return (unreadable, -worst, -len(r.findings), i)
+
+    return [r for _, r in sorted(enumerate(reports), key=key)]
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of the sweep summary table."""
+
+    source: str
+    status: str  # "error" | "warning" | "info" | "clean" | "unreadable"
+    findings: int
+    main: str  # the main finding ("overfitting: val_loss rose 38% ...") or the read error
+
+
+def summary_rows(reports: Sequence[Report]) -> list[SummaryRow]:
+    """The summary table of a sweep: one row per run, ranked by :func:`rank`.
+
+    The main finding is the report's first finding (the engine sorts findings by severity and
+    confidence)."""
+    rows = []
+    for r in rank(reports):
+        if r.error is not None:
+            rows.append(SummaryRow(r.source, "unreadable", 0, r.error))
+            continue
+        main = f"{r.findings[0].rule}: {r.findings[0].message}" if r.findings else ""
+        rows.append(SummaryRow(r.source, r.worst_severity or "clean", len(r.findings), main))
+    return rows
+
+
+__all__ = ["RunRef", "SummaryRow", "diagnose_chunk", "diagnose_many", "rank", "summary_rows"]
