@@ -10,6 +10,7 @@ The folder is walked breadth-first. A folder that *is* a run is taken whole and 
   of TensorBoard CSV exports;
 * a Hugging Face output folder: its ``trainer_state.json``, else the *latest*
   ``checkpoint-N/trainer_state.json`` only (checkpoints hold nested prefixes of one history);
+* MLflow runs marked deleted (``lifecycle_stage: deleted``) are skipped and counted.
 
 Elsewhere, loose files are runs when their content looks like a training log (a JSON/CSV head
 naming a loss, a metric or an epoch/step axis; a console log a shipped pattern reads; an event
@@ -154,6 +155,7 @@ def discover(
     queue: deque[tuple[Path, int]] = deque([(top, 0)])
     visited = 0
     unreadable = 0
+    deleted = 0
     skipped: set[str] = set()
     while queue:
         folder, depth = queue.popleft()
@@ -178,6 +180,9 @@ def discover(
             continue
         if run is not None:
             kind, path = run
+            if kind == "mlflow-run" and mlflow.is_deleted(folder):
+                deleted += 1
+                continue
             out.runs.append(RunRef(str(path), kind, _rel(folder, top)))
             if kind != "tensorboard-csv":
                 continue
@@ -204,6 +209,8 @@ def discover(
                     out.runs.append(RunRef(entry.path, kind_f, _rel(Path(entry.path), top)))
     if unreadable:
         out.notes.append(f"{unreadable} folder(s) or file(s) could not be read: skipped")
+    if deleted:
+        out.notes.append(f"{deleted} deleted MLflow run(s) skipped")
     out.notes += [f"skipped {s}" for s in sorted(skipped)]
     out.notes = list(dict.fromkeys(out.notes))
     out.runs.sort(key=lambda r: r.path)

@@ -108,21 +108,33 @@ def read_text_runs(
     kw: dict[str, Any] = {"source": source, "columns": columns, "directions": directions}
     if pattern is not None:
         return [text_log.read_with_pattern(text, pattern, **kw)]
+    try:
+        return _sniffed_text_runs(text, **kw)
+    except InputError:
+        # not a structured log: maybe a console log that a shipped pattern reads
+        shipped = text_log.sniff_pattern(text)
+        if shipped is None:
+            raise
+        return [text_log.read_with_pattern(text, shipped, **kw)]
+
+
+def _sniffed_text_runs(
+    text: str,
+    *,
+    source: str,
+    columns: Mapping[str, str] | None,
+    directions: Mapping[str, str] | None,
+) -> list[History]:
+    kw: dict[str, Any] = {"source": source, "columns": columns, "directions": directions}
     if _FIRST_CHAR.match(text) is not None:
         return [json_formats.read_json_text(text, **kw)]
-    if "\n" not in text.strip() and json_formats.is_json_scalar(text):
+    if len(text) < 4096 and "\n" not in text.strip() and json_formats.is_json_scalar(text):
         raise InputError(
             f"unknown JSON layout: a lone JSON value ({text.strip()[:40]})", path=source
         )
     if mlflow.looks_like_metric_file(text):
         return [mlflow.read_metric_text(text, **kw)]
-    try:
-        return csv_formats.read_csv_runs(text, **kw)
-    except InputError:
-        shipped = text_log.sniff_pattern(text)
-        if shipped is None:
-            raise
-        return [text_log.read_with_pattern(text, shipped, **kw)]
+    return csv_formats.read_csv_runs(text, **kw)
 
 
 def read_text_log(

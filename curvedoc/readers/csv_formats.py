@@ -230,9 +230,11 @@ def _run_starts(table: Table, fmt: str, source: str) -> list[tuple[int, str]]:
     """
     if fmt not in ("keras-csv", "fastai-csv") or table.rows < 2:
         return [(0, "")]
-    x = x_from_column(table, "epoch", source)
     breaks = set(table.header_breaks)
+    x = x_from_column(table, "epoch", source)
     back = {int(i) + 1 for i in np.flatnonzero(np.diff(x) < 0)}
+    if not breaks and not back:
+        return [(0, "")]
     starts = [(0, "")]
     first = x[0]
     for i in sorted(breaks | back):

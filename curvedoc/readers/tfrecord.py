@@ -124,12 +124,11 @@ def split_records(data: bytes) -> Records:
         lengths.append(length)
         pos = end
     out = Records([], [])
-    if truncated:
-        out.truncated = True
-        out.notes.append(
-            f"the last record is cut short (still being written?): read up to byte {pos} of {n}"
-        )
+    cut_note = f"the last record is cut short (still being written?): read up to byte {pos} of {n}"
     if not starts:
+        if truncated:
+            out.truncated = True
+            out.notes.append(cut_note)
         return out
     buf = np.frombuffer(data, dtype=np.uint8)
     head_pos = np.asarray(heads, dtype=np.int64)
@@ -143,6 +142,9 @@ def split_records(data: bytes) -> Records:
             f"{len(starts) - first} record(s) from there on not read"
         )
         starts, lengths, head_pos = starts[:first], lengths[:first], head_pos[:first]
+    elif truncated:
+        out.truncated = True
+        out.notes.append(cut_note)
     st = np.asarray(starts, dtype=np.int64)
     ln = np.asarray(lengths, dtype=np.int64)
     small = np.flatnonzero(ln <= CRC_CHECK_LIMIT)
