@@ -100,16 +100,20 @@ def bin_reduce(x: FloatArray, y: FloatArray, max_bins: int) -> tuple[FloatArray,
     if n <= max_bins:
         return x, y
     edges = np.linspace(0, n, max_bins + 1).astype(np.int64)
+    starts = edges[:-1]
     counts = np.diff(edges)
-    order = np.repeat(np.arange(max_bins), counts)
-    # Medians per bin via sorting within groups: lexsort by (value, bin).
-    idx = np.lexsort((y, order))
-    ys = y[idx]
-    mid_lo = edges[:-1] + (counts - 1) // 2
-    mid_hi = edges[:-1] + counts // 2
-    ym = 0.5 * (ys[mid_lo] + ys[mid_hi])
-    xm = x[edges[:-1] + counts // 2]
-    return xm.astype(np.float64), ym.astype(np.float64)
+    # Bins hold one of (at most) a few point counts; each group of equal-sized bins is one 2-D
+    # array whose rows are partitioned around their middle: O(n), where sorting every bin's
+    # values was O(n log n) and the slowest step of a 10^7-point run.
+    ym = np.empty(max_bins, dtype=np.float64)
+    for c in np.unique(counts).tolist():
+        rows = np.flatnonzero(counts == c)
+        lo, hi = (c - 1) // 2, c // 2
+        block = y[starts[rows, None] + np.arange(c)]
+        block.partition(sorted({lo, hi}), axis=1)
+        ym[rows] = 0.5 * (block[:, lo] + block[:, hi])
+    xm = x[starts + counts // 2]
+    return xm.astype(np.float64), ym
 
 
 def theil_sen_slope(x: FloatArray, y: FloatArray, max_points: int = 200) -> float:
