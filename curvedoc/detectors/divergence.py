@@ -86,7 +86,13 @@ class Divergence(Detector):
         if y.size < p.min_points:
             return None
         y = signal.oriented(y, curve.direction)
-        s = signal.rolling_median(y, signal.smoothing_window(int(y.size)))
+        if bad.size == 0:
+            # The whole curve is finite: the context's cached smoothing is this very filter
+            # (same points, same window; a median commutes with negation), so reuse it.
+            smooth = ctx.series(curve).smooth
+            s = -smooth if curve.direction == "max" else smooth
+        else:
+            s = signal.rolling_median(y, signal.smoothing_window(int(y.size)))
         b = int(np.argmin(s))
         best = float(s[b])
         n = int(y.size)
