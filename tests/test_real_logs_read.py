@@ -207,3 +207,30 @@ def test_reading_never_modifies_the_input(rel: str) -> None:
     before = snapshot()
     read_path(root)
     assert snapshot() == before
+
+
+def test_the_whole_folder_gives_every_run_once() -> None:
+    """read_runs on the folder finds each entry (via curvedoc.discover) with its format."""
+    from curvedoc.readers import read_runs
+
+    runs = read_runs(REAL)
+    by_source = {Path(h.source).relative_to(REAL).as_posix(): h.format for h in runs}
+    # the folder holding a loose export beside em_cnn/ is a run of its own exports
+    by_source["tensorboard_csv/imdb_run-.-tag-loss.csv"] = by_source.pop("tensorboard_csv")
+    assert by_source == {rel: fmt for rel, (fmt, _) in EXPECTED.items()}
+
+
+@pytest.mark.parametrize(
+    "rel", sorted(rel for rel in EXPECTED if (REAL / rel).is_file()) if REAL.is_dir() else []
+)
+def test_gzipped_real_log_reads_the_same(rel: str, tmp_path: Path) -> None:
+    import gzip
+
+    plain = read_path(REAL / rel)
+    gz = tmp_path / (Path(rel).name + ".gz")
+    gz.write_bytes(gzip.compress((REAL / rel).read_bytes()))
+    packed = read_path(gz)
+    assert packed.format == plain.format
+    assert [(c.name, c.role, c.y.tolist()) for c in packed.curves] == [
+        (c.name, c.role, c.y.tolist()) for c in plain.curves
+    ]

@@ -43,6 +43,8 @@ class Table:
     notes: list[str] = field(default_factory=list)
     #: data-row indices where a repeated header line stood (fastai ``append=True``: a new fit)
     header_breaks: list[int] = field(default_factory=list)
+    #: parsed columns by index (the x column is read by several steps; parse it once)
+    parsed: dict[int, NumericColumn] = field(default_factory=dict, repr=False)
 
     @property
     def rows(self) -> int:
@@ -207,7 +209,9 @@ def parse_column(table: Table, j: int, source: str) -> NumericColumn | None:
     A mostly numeric column with a stray word is an error that names the line and column, since
     silently dropping a value would change the curve.
     """
-    col = parse_strings(table.columns[j])
+    col = table.parsed.get(j)
+    if col is None:
+        col = table.parsed[j] = parse_strings(table.columns[j])
     if not col.text_rows:
         return col
     if col.mostly_text:

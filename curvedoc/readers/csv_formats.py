@@ -185,6 +185,7 @@ def tensorboard_name(source: str) -> tuple[str, str, str]:
     train); TensorBoard writes ``/`` in run and tag names as ``_``.
     """
     base = os.path.basename(source)
+    base = base[:-3] if base.lower().endswith(".gz") else base
     m = _TB_NAME.search(base)
     if m is None:
         stem = os.path.splitext(base)[0]
