@@ -402,7 +402,8 @@ def test_xgboost_native_names_pick_train_by_name(tmp_path: Path) -> None:
 def test_lightgbm_cv_stdv_is_other(tmp_path: Path) -> None:
     data = {"cv_agg": {"l2-mean": [1.0, 0.8, 0.7], "l2-stdv": [0.1, 0.1, 0.1]}}
     h = read_path(write(tmp_path, "evals.json", json.dumps(data)))
-    assert roles(h) == {"cv_agg-l2-mean": "train_loss", "cv_agg-l2-stdv": "other"}
+    # cv() scores the held-out folds: validation, not training (FORMATS.md A11)
+    assert roles(h) == {"cv_agg-l2-mean": "val_loss", "cv_agg-l2-stdv": "other"}
 
 
 # --- MLflow --------------------------------------------------------------------------------------
@@ -672,3 +673,62 @@ def test_folder_of_runs(tmp_path: Path) -> None:
     (logs / "version_1" / "metrics.csv").write_text(LIGHTNING)
     with pytest.raises(InputError, match="holding 2 runs"):
         read_path(logs)
+
+
+# --- format gaps (FORMATS.md A5, A9, A11) --------------------------------------------------------
+
+
+def test_ultralytics_current_writer_with_time_and_segment_columns(tmp_path: Path) -> None:
+    names = (
+        "epoch,time,train/box_loss,train/seg_loss,train/cls_loss,train/dfl_loss,"
+        "metrics/precision(B),metrics/recall(B),metrics/mAP50(B),metrics/mAP50-95(B),"
+        "metrics/precision(M),metrics/recall(M),metrics/mAP50(M),metrics/mAP50-95(M),"
+        "val/box_loss,val/seg_loss,val/cls_loss,val/dfl_loss,lr/pg0,lr/pg1,lr/pg2"
+    )
+    rows = [
+        "1,35.21,1.2345,2.1,2.3456,1.1234,0.51234,0.45671,0.47891,0.30123,0.5,0.4,0.45,0.28,"
+        "1.3456,2.2,2.1234,1.2345,0.0700464,0.00329,0.00329",
+        "2,70.8,1.1,1.9,2.0,1.05,0.6,0.5,0.55,0.35,0.55,0.45,0.5,0.31,1.2,2.0,1.9,1.15,0.04,"
+        "0.0065,0.0065",
+    ]
+    h = read_path(write(tmp_path, "results.csv", "\n".join([names, *rows]) + "\n"))
+    assert h.format == "ultralytics"
+    got = roles(h)
+    assert "time" not in got
+    assert got["train/seg_loss"] == "train_loss"
+    assert got["val/seg_loss"] == "val_loss"
+    assert got["metrics/mAP50-95(M)"] == "val_metric"
+    assert curve(h, "metrics/mAP50-95(M)").direction == "max"
+    assert got["lr/pg2"] == "lr"
+    assert curve(h, "val/box_loss").x.tolist() == [1.0, 2.0]
+
+
+def test_ultralytics_classification_task(tmp_path: Path) -> None:
+    text = (
+        "epoch,time,train/loss,metrics/accuracy_top1,metrics/accuracy_top5,val/loss,lr/pg0,"
+        "lr/pg1,lr/pg2\n1,10.1,2.3,0.41,0.8,2.1,0.0005,0.0005,0.0005\n"
+        "2,20.3,1.9,0.55,0.88,1.8,0.0009,0.0009,0.0009\n"
+    )
+    h = read_path(write(tmp_path, "results.csv", text))
+    assert h.format == "ultralytics"
+    assert roles(h)["train/loss"] == "train_loss"
+    assert roles(h)["metrics/accuracy_top1"] == "val_metric"
+    assert roles(h)["val/loss"] == "val_loss"
+
+
+def test_lightgbm_cv_note(tmp_path: Path) -> None:
+    data = {"cv_agg": {"l2-mean": [0.5, 0.4, 0.35], "l2-stdv": [0.05, 0.04, 0.04]}}
+    h = read_path(write(tmp_path, "cv.json", json.dumps(data)))
+    assert "cross-validation aggregate" in h.notes[0]
+
+
+def test_wandb_group_columns_are_runs(tmp_path: Path) -> None:
+    text = (
+        '"Step","Group: lr-1e-3 - train/loss","Group: lr-1e-3 - train/loss__MIN",'
+        '"Group: lr-1e-3 - train/loss__MAX","Group: lr-1e-2 - train/loss"\n'
+        '"0","2.3","2.2","2.4","2.3"\n"10","1.9","1.8","2.0","2.8"\n'
+    )
+    runs = read_runs(write(tmp_path, "groups.csv", text))
+    assert [r.source.rsplit("#", 1)[1] for r in runs] == ["Group: lr-1e-3", "Group: lr-1e-2"]
+    assert [roles(r) for r in runs] == [{"train/loss": "train_loss"}] * 2
+    assert curve(runs[1], "train/loss").y.tolist() == [2.3, 2.8]

@@ -55,8 +55,11 @@ def _train_set(names: list[str]) -> str:
 
 def dataset_splits(datasets: list[str]) -> dict[str, str]:
     """The split of each data set: the training one (see the module docstring), else ``val``
-    (``test`` when the name says test)."""
-    train = _train_set(datasets)
+    (``test`` when the name says test). LightGBM's ``cv()`` aggregate, ``cv_agg``, is held-out
+    data, never the training set."""
+    held_out = [d for d in datasets if d.strip().lower() == "cv_agg"]
+    rest = [d for d in datasets if d not in held_out]
+    train = _train_set(rest) if rest else None
     return {
         d: "train" if d == train else ("test" if "test" in d.lower() else "val") for d in datasets
     }
@@ -85,12 +88,15 @@ def read_evals_result(
 ) -> History:
     datasets = [str(k) for k in evals]
     splits = dataset_splits(datasets)
-    train = next(d for d, sp in splits.items() if sp == "train")
-    notes = [
-        f"{train!r} is taken as the training data"
-        + (" (the first data set)" if train.strip().lower() not in _TRAIN_NAMES else "")
-        + "; x is the boosting round, from 1"
-    ]
+    train = next((d for d, sp in splits.items() if sp == "train"), None)
+    if train is None:
+        notes = ["cross-validation aggregate (held-out folds); x is the boosting round, from 1"]
+    else:
+        notes = [
+            f"{train!r} is taken as the training data"
+            + (" (the first data set)" if train.strip().lower() not in _TRAIN_NAMES else "")
+            + "; x is the boosting round, from 1"
+        ]
     series: list[Series] = []
     for dataset, metrics in evals.items():
         split = splits[str(dataset)]

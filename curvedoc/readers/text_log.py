@@ -205,8 +205,10 @@ def read_with_pattern(
     if pat.boosting:
         sets = list(dict.fromkeys(_boosting_name(k)[0] for k in curves))
         splits = dataset_splits(sets)
-        train = next(d for d, sp in splits.items() if sp == "train")
-        notes.append(f"{train!r} is taken as the training data; x is the boosting round, from 1")
+        train = next((d for d, sp in splits.items() if sp == "train"), None)
+        if train is not None:
+            notes.append(f"{train!r} is taken as the training data")
+        notes.append("x is the boosting round, from 1")
     seen: set[str] = set()
     for key, pts in curves.items():
         x = np.asarray(pts.x, dtype=np.float64)
