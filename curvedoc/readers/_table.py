@@ -12,14 +12,21 @@ This layer knows nothing about loggers; it only makes messy tables regular:
 
 Rows are split with ``str.split`` when the file has no quotes (fast), else with :mod:`csv`.
 Every data row remembers its line number so later errors can name it.
+
+A big, regular, all-numeric block (the common million-row log) is parsed in C by
+``numpy.loadtxt`` straight into a float matrix (:attr:`Table.numeric`), with no Python string
+per cell; its values are the same correctly rounded doubles ``float()`` gives. Anything it
+refuses (a blank, ``NA``, text) goes the string route, which can name the offending line.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 
@@ -31,6 +38,34 @@ from curvedoc.readers._numeric import NumericColumn, parse_strings
 
 _DELIMITERS = (",", "\t", ";", "|")
 _LEADING_SPACE = re.compile(r"\s*")
+_NUMERIC_BLOCK_MIN = 64 * 1024  # below this, the string route is as fast
+
+
+class NumericCells(Sequence[str]):
+    """A column of a numeric block seen as cell strings, made only when asked for (rarely)."""
+
+    def __init__(self, values: FloatArray) -> None:
+        self.values = values
+
+    def __len__(self) -> int:
+        return int(self.values.shape[0])
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [repr(float(v)) for v in self.values[i]]
+        return repr(float(self.values[i]))
+
+    def __contains__(self, item: object) -> bool:
+        if item == "":
+            return False  # a parsed number is never a blank cell
+        return any(cell == item for cell in self)
+
+    def __iter__(self) -> Iterator[str]:
+        return (repr(float(v)) for v in self.values)
 
 
 @dataclass
@@ -45,6 +80,8 @@ class Table:
     header_breaks: list[int] = field(default_factory=list)
     #: parsed columns by index (the x column is read by several steps; parse it once)
     parsed: dict[int, NumericColumn] = field(default_factory=dict, repr=False)
+    #: ``rows x columns`` floats when the whole body was one clean numeric block
+    numeric: FloatArray | None = field(default=None, repr=False)
 
     @property
     def rows(self) -> int:
@@ -66,6 +103,8 @@ class Table:
 
     def has_blank_cells(self) -> bool:
         """Any empty cell (Lightning leaves them empty, unpadded; a C-level list search)."""
+        if self.numeric is not None:
+            return False
         return any("" in col for col in self.columns)
 
 
@@ -113,6 +152,27 @@ def _regular_columns(body: str, delimiter: str, ncols: int) -> list[list[str]] |
     return [flat[j::ncols] for j in range(ncols)]
 
 
+def _numeric_block(body: str, delimiter: str, ncols: int) -> FloatArray | None:
+    """``body`` parsed by ``numpy.loadtxt`` when every cell is a number, else None."""
+    if len(body) < _NUMERIC_BLOCK_MIN or body.startswith("\n") or "\n\n" in body:
+        return None  # loadtxt would skip blank lines and shift the line numbers
+    try:
+        block = np.loadtxt(
+            io.StringIO(body),
+            delimiter=delimiter,
+            dtype=np.float64,
+            ndmin=2,
+            comments=None,
+            quotechar=None,
+        )
+    except ValueError:
+        return None
+    if block.shape[1] != ncols or block.shape[0] != body.count("\n") + 1:
+        return None  # a whitespace-only line was skipped: keep line numbers right
+    out: FloatArray = np.asfortranarray(block)  # column slices are contiguous
+    return out
+
+
 def parse_delimited(text: str, source: str) -> Table:
     """Split ``text`` into a header and columns (see the module docstring)."""
     norm = _normalise_newlines(text)
@@ -138,6 +198,11 @@ def parse_delimited(text: str, source: str) -> Table:
     first_data_line = header_at + 2
 
     if delimiter is not None and not quoted and header_key not in body:
+        block = _numeric_block(body, delimiter, ncols)
+        if block is not None:
+            lines = range(first_data_line, first_data_line + block.shape[0])
+            cols: list[Sequence[str]] = [NumericCells(block[:, j]) for j in range(ncols)]
+            return Table(names, cols, lines, [], numeric=block)
         regular = _regular_columns(body, delimiter, ncols)
         if regular is not None:
             nrows = len(regular[0]) if body else 0
@@ -194,6 +259,14 @@ def parse_delimited(text: str, source: str) -> Table:
 
 def row_slice(table: Table, start: int, stop: int) -> Table:
     """The rows ``start:stop`` of ``table`` as a table of their own (one run of several)."""
+    if table.numeric is not None:
+        block = table.numeric[start:stop]
+        return Table(
+            list(table.names),
+            [NumericCells(block[:, j]) for j in range(block.shape[1])],
+            list(table.lines[start:stop]),
+            numeric=block,
+        )
     return Table(
         list(table.names),
         [list(c[start:stop]) for c in table.columns],
@@ -210,6 +283,11 @@ def parse_column(table: Table, j: int, source: str) -> NumericColumn | None:
     silently dropping a value would change the curve.
     """
     col = table.parsed.get(j)
+    if col is None and table.numeric is not None:
+        n = table.numeric.shape[0]
+        col = table.parsed[j] = NumericColumn(
+            np.ascontiguousarray(table.numeric[:, j]), np.zeros(n, dtype=np.bool_), (), None
+        )
     if col is None:
         col = table.parsed[j] = parse_strings(table.columns[j])
     if not col.text_rows:
@@ -246,7 +324,7 @@ def table_series(
         if j in skip:
             continue
         if not name:
-            if all(not c.strip() for c in table.columns[j]):
+            if table.numeric is None and all(not c.strip() for c in table.columns[j]):
                 continue
             name = f"column {j + 1}"
         if roles.is_bookkeeping(name) and name not in keep_names:

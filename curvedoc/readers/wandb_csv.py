@@ -100,6 +100,7 @@ def read_wandb_runs(
             [table.columns[j] for j in keep],
             table.lines,
             [f"run {run!r}, one of {len(runs)} in the export", *table.notes],
+            numeric=None if table.numeric is None else table.numeric[:, keep],
         )
         try:
             out.append(
