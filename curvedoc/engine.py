@@ -23,6 +23,8 @@ Supersession — one pathology is reported once. Each entry reads "winner hides 
   at all is the more specific diagnosis.
 * ``oscillation`` hides ``underfitting`` and ``plateau`` on the same curve: a loss that bounces
   without progress is told by its cause (the learning rate), not by its level.
+* ``slow-convergence`` hides ``underfitting`` anywhere in the run: a loss still crawling down is
+  not one that "stopped improving"; the cure (a higher learning rate) is the same.
 * ``slow-convergence`` hides ``not-converged`` (both judge the end of the same curve; the
   detectors already split the cases by pace, this keeps the pair exclusive).
 
@@ -68,6 +70,7 @@ SUPERSEDES: tuple[tuple[str, str, str], ...] = (
     ("divergence", "oscillation", "run"),
     ("divergence", "frozen", "run"),
     ("oscillation", "underfitting", "curve"),
+    ("slow-convergence", "underfitting", "run"),
     ("oscillation", "plateau", "curve"),
     ("overconfidence", "overfitting", "curve"),
     ("overfitting", "plateau", "curve"),

@@ -84,11 +84,18 @@ def noise_level(y: FloatArray) -> float:
 
 
 def tiny(y: FloatArray) -> float:
-    """A scale-relative epsilon for divisions (never an absolute loss value)."""
-    finite = y[np.isfinite(y)]
+    """A scale-relative epsilon for divisions (never an absolute loss value).
+
+    Relative to the series' *typical* magnitude (the median of |y|), not its largest: one
+    blown-up value of 4e30 must not make every ordinary difference look like zero.
+    """
+    finite = np.abs(y[np.isfinite(y)])
     if finite.size == 0:
         return 1e-300
-    return max(float(np.max(np.abs(finite))) * 1e-12, 1e-300)
+    typical = float(np.median(finite))
+    if typical == 0:
+        typical = float(np.max(finite))
+    return max(typical * 1e-12, 1e-300)
 
 
 def bin_reduce(x: FloatArray, y: FloatArray, max_bins: int) -> tuple[FloatArray, FloatArray]:

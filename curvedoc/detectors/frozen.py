@@ -66,10 +66,11 @@ class Frozen(Detector):
             if s.n < params.min_points + 1:
                 continue
             y = s.y
-            scale = np.maximum(np.abs(y), signal.tiny(y))
-            # "Same as the last value" with a tolerance, walking back from the end; a rare
-            # one-off blip (one evaluation of 19) does not unfreeze a curve.
-            same = np.abs(y - y[-1]) <= params.rtol * scale
+            # "Same as the last value" within a relative tolerance (numpy's allclose with no
+            # absolute part: a last value of exactly 0 matches only exact zeros), walking back
+            # from the end; a rare one-off blip (one evaluation of 19) does not unfreeze a curve.
+            last = float(y[-1])
+            same = np.abs(y - last) <= params.rtol * np.maximum(np.abs(y), abs(last))
             if not same[-1]:
                 continue
             run_start = s.n - 1
