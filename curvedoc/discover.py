@@ -20,8 +20,8 @@ unreadable runs. Hidden folders, ``__pycache__``, ``node_modules``, virtualenvs 
 
 Robustness: unreadable folders are skipped and counted; symbolic links are followed but every
 folder is visited once (by device and inode), so link loops end; the walk stops after
-``max_dirs`` folders or below ``max_depth`` levels and says so. Nothing is read beyond a few KB
-per candidate file.
+``max_dirs`` folders or below ``max_depth`` levels, and looks at no more than ``max_files`` loose
+files, and says so. Nothing is read beyond a few KB per candidate file.
 """
 
 from __future__ import annotations
@@ -143,9 +143,16 @@ def _folder_run(folder: Path) -> tuple[str, Path] | None:
 
 
 def discover(
-    root: str | os.PathLike[str], *, max_dirs: int = 100_000, max_depth: int = 32
+    root: str | os.PathLike[str],
+    *,
+    max_dirs: int = 100_000,
+    max_depth: int = 32,
+    max_files: int = 100_000,
 ) -> Discovery:
-    """Every run beneath ``root`` (see the module docstring), sorted by path."""
+    """Every run beneath ``root`` (see the module docstring), sorted by path.
+
+    At most ``max_dirs`` folders are entered, ``max_depth`` levels deep, and the heads of at most
+    ``max_files`` loose files are looked at; the notes say when a bound was hit."""
     top = Path(root)
     out = Discovery()
     if top.is_file():
@@ -154,6 +161,7 @@ def discover(
     seen: set[tuple[int, int]] = set()
     queue: deque[tuple[Path, int]] = deque([(top, 0)])
     visited = 0
+    examined = 0
     unreadable = 0
     deleted = 0
     skipped: set[str] = set()
@@ -204,6 +212,10 @@ def discover(
                     continue
                 queue.append((Path(entry.path), depth + 1))
             else:
+                if examined >= max_files:
+                    out.notes.append(f"stopped looking at loose files after {max_files}")
+                    continue
+                examined += 1
                 kind_f = file_kind(Path(entry.path))
                 if kind_f is not None:
                     out.runs.append(RunRef(entry.path, kind_f, _rel(Path(entry.path), top)))

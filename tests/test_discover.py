@@ -102,6 +102,11 @@ def test_bounded_walk_and_skipped_folders(tmp_path: Path) -> None:
     shallow = discover(tmp_path, max_depth=1)
     assert shallow.runs == []
     assert "folders deeper than 1 levels not searched" in shallow.notes
+    for i in range(5):
+        put(tmp_path, f"loose/h{i}.json", '{"loss": [1, 0.5]}')
+    few = discover(tmp_path / "loose", max_files=3)
+    assert len(few.runs) == 3
+    assert "stopped looking at loose files after 3" in few.notes
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a non-root POSIX user")
