@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import struct
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +13,10 @@ from hypothesis import strategies as st
 
 from curvedoc.errors import InputError
 from curvedoc.model import ROLES, History
-from curvedoc.readers import from_object, read_path
+from curvedoc.readers import from_object, read_path, read_runs
+from curvedoc.readers.tfrecord import masked_crc32c, split_records
+
+DATA = Path(__file__).resolve().parent / "data"
 
 SEEDS = [
     b"epoch,loss,val_loss\n0,1.0,1.1\n1,0.5,NA\n2,0.4,0.6\n",
@@ -21,6 +26,11 @@ SEEDS = [
     b' {"loss": 1.0, "step": 20}, {"train_runtime": 1.0, "train_loss": 1.5, "step": 20}]}',
     b"Wall time,Step,Value\n1,0,0.9\n2,1,0.5\n",
     b'{"validation_0": {"logloss": [0.6, 0.5]}, "validation_1": {"logloss": [0.7, 0.6]}}',
+    b"iter 0: loss 3.1, time 10ms\niter 10: loss 2.5, time 10ms\n"
+    b"step 10: train loss 2.4, val loss 2.6\n",
+    b"[0]\teval-logloss:0.6\ttrain-logloss:0.5\n[1]\teval-logloss:0.5\ttrain-logloss:0.4\n",
+    gzip.compress(b"epoch,loss,val_loss\n0,1.0,1.1\n1,0.5,0.7\n0,0.9,1.0\n1,0.4,0.6\n"),
+    next((DATA / "tensorboard" / "tb_writer").iterdir()).read_bytes(),
 ]
 
 TOKENS = [b",", b"\n", b'"', b"{", b"}", b"[", b"]", b"NaN", b"NA", b"\r", b";", b"\t", b"1e999"]
@@ -106,3 +116,52 @@ def test_each_seed_reads(tmp_path: Path, seed: bytes) -> None:
     p = tmp_path / "log"
     p.write_bytes(seed)
     check(read_path(p))
+
+
+def _frame(data: bytes) -> bytes:
+    length = struct.pack("<Q", len(data))
+    return (
+        length
+        + struct.pack("<I", masked_crc32c(length))
+        + data
+        + struct.pack("<I", masked_crc32c(data))
+    )
+
+
+_EVENTS = b"".join(
+    sorted(p.read_bytes() for p in (DATA / "tensorboard" / "pytorch_style").iterdir())
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_mutated_event_records_with_valid_checksums(tmp_path: Path, data: st.DataObject) -> None:
+    """Mutations *inside* records, re-framed with correct CRCs, reach the protobuf walker."""
+    recs = split_records(_EVENTS)
+    bodies = [_EVENTS[s : s + n] for s, n in zip(recs.starts, recs.lengths, strict=True)]
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(bodies) - 1))
+        body = bytearray(bodies[i])
+        if not body:
+            continue
+        pos = data.draw(st.integers(0, len(body) - 1))
+        if data.draw(st.booleans()):
+            body[pos] = data.draw(st.integers(0, 255))
+        else:
+            del body[pos : pos + data.draw(st.integers(1, 8))]
+        bodies[i] = bytes(body)
+    p = tmp_path / "events.out.tfevents.1.fuzz"
+    p.write_bytes(b"".join(_frame(b) for b in bodies))
+    check_outcome(lambda: read_path(p))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_each_seed_reads_as_runs(tmp_path: Path, seed: bytes) -> None:
+    p = tmp_path / "log"
+    p.write_bytes(seed)
+    runs = read_runs(p)
+    assert runs
+    for h in runs:
+        check(h)
