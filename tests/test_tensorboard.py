@@ -365,3 +365,78 @@ def test_readers_never_modify_the_folder(tmp_path: Path) -> None:
     before = {p.name: p.read_bytes() for p in copy.iterdir()}
     read_path(copy)
     assert {p.name: p.read_bytes() for p in copy.iterdir()} == before
+
+
+# --- the bulk decoder agrees with the record-by-record walk ---------------------------------------
+
+
+def _sequential(steps: list[int]) -> tuple[list[int], int]:
+    """TensorBoard's rule applied one point at a time: (kept steps, dropped count)."""
+    kept: list[int] = []
+    dropped = 0
+    for s in steps:
+        if kept and s < kept[-1]:
+            cut = next(i for i, k in enumerate(kept) if k >= s)
+            dropped += len(kept) - cut
+            del kept[cut:]
+        kept.append(s)
+    return kept, dropped
+
+
+def test_apply_restarts_matches_the_sequential_rule() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from curvedoc.readers._tb_batch import apply_restarts
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.integers(-3, 12), max_size=40))
+    def check(steps: list[int]) -> None:
+        keep, _ = apply_restarts(np.asarray(steps, dtype=np.int64))
+        kept = [s for s, k in zip(steps, keep.tolist(), strict=True) if k]
+        assert (kept, len(steps) - len(kept)) == _sequential(steps)
+
+    check()
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_bulk_and_record_by_record_reads_agree(
+    tmp_path: Path, bulk: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    from curvedoc.readers import tensorboard as tb
+
+    monkeypatch.setattr(tb, "_BATCH_MIN", 1 if bulk else 10**9)
+    rnd = random.Random(7)
+    tags = ["loss", "val/loss", "a-rather-long-tag-name/with/parts"]
+    written: list[tuple[str, int, float]] = []
+    step = 0
+    for _ in range(400):
+        step = rnd.choice([step + 1, step + 1, step + 1, max(-2, step - rnd.randint(1, 20))])
+        written.append((rnd.choice(tags), step, float(np.float32(rnd.random()))))
+    events = [b"\x1a\rbrain.Event:2"] + [scalar_event(t, v, s) for t, s, v in written]
+    events.insert(50, _field(5, _field(1, _field(1, b"weights") + _field(5, b"\x09" + bytes(8)))))
+    p = event_file(tmp_path, events, f"events.out.tfevents.9.{int(bulk)}")
+    walked: list[int] = []
+    walk_records = tb.EventStream._read_records
+
+    def spy(self: tb.EventStream, data: bytes, starts: list[int], lengths: list[int]) -> None:
+        walked.append(len(starts))
+        walk_records(self, data, starts, lengths)
+
+    monkeypatch.setattr(tb.EventStream, "_read_records", spy)
+    stream = tb.EventStream()
+    stream.read_file(p.read_bytes(), str(p))
+    # in bulk, only the file-version and histogram records are walked one by one
+    assert walked == ([2] if bulk else [402])
+    for tag in tags:
+        steps = [s for t, s, _ in written if t == tag]
+        kept, dropped = _sequential(steps)
+        assert stream.tags[tag].steps == kept, tag
+        assert stream.purged.get(tag, 0) == dropped
+        # the values follow their steps: the last write of each kept step
+        by_step = {s: v for t, s, v in written if t == tag}
+        assert stream.tags[tag].values[-1] == by_step[kept[-1]]
+    assert stream.skipped == {"weights": "no scalar value (image, audio or histogram)"}
+    assert stream.events == 401
