@@ -6,7 +6,8 @@ format               header signature                                           
 tensorboard-csv      exactly ``Wall time,Step,Value``                           ``Step``
 wandb-csv            ``"<run> - <key>"`` columns, ``__MIN``/``__MAX`` envelopes   first column
 ultralytics          ``epoch`` + ``train/*`` + ``metrics/*``/``lr/pg*``/``x/lr*``  ``epoch``
-lightning-csv        ``step`` + (``epoch`` or ``*_step``/``*_epoch`` or blanks)   ``step``
+lightning-csv        ``step`` + ``epoch`` (blank cells, or ``epoch`` first as the    ``step``
+                     sorted header has it) or ``*_step``/``*_epoch`` columns
 fastai-csv           ``epoch`` first, with ``train_loss`` and ``valid_loss``     ``epoch``
 keras-csv            ``epoch`` first (Keras ``CSVLogger``)                      ``epoch``
 keras-pandas-csv     empty first field (the pandas index), or a bare ``loss``   row number
@@ -73,10 +74,12 @@ def sniff(table: Table) -> str:
         and any(n.startswith(("metrics/", "lr/pg", "x/lr")) for n in lower)
     ):
         return "ultralytics"
+    # Lightning adds ``epoch`` to every row it logs (or forks names into _step/_epoch); a
+    # ``step`` column with blank cells alone is any sparse log, read the same way as "csv"
     if "step" in names and (
-        "epoch" in names
+        ("epoch" in names and table.has_blank_cells())
         or any(n.endswith(("_step", "_epoch")) for n in names)
-        or table.has_blank_cells()
+        or ("epoch" in names and names.index("epoch") < names.index("step"))
     ):
         return "lightning-csv"
     if names and names[0] == "epoch":
