@@ -42,11 +42,16 @@ _MAX_CHUNK = 64
 
 @dataclass(frozen=True)
 class _Item:
-    """One unit of work: a path to read (maybe ``PATH#RUN``), or a history to diagnose."""
+    """One unit of work: a path to read (maybe ``PATH#RUN``), a history to diagnose, or an
+    input that already failed to read (standard input is read by the caller)."""
 
     path: str | None = None
     history: History | None = None
     pattern: str | None = None
+    error: tuple[str, str] | None = None  # (source, message)
+
+
+Result = tuple[Report, History | None]
 
 
 def _error_report(source: str, message: str) -> Report:
@@ -55,12 +60,14 @@ def _error_report(source: str, message: str) -> Report:
     return error_report(source, message)
 
 
-def _diagnose_item(item: _Item, settings: Settings) -> list[Report]:
+def _diagnose_item(item: _Item, settings: Settings, keep: bool) -> list[Result]:
     from curvedoc import engine
     from curvedoc.readers import read_runs
 
+    if item.error is not None:
+        return [(_error_report(*item.error), None)]
     if item.history is not None:
-        return [engine.run(item.history, settings)]
+        return [(engine.run(item.history, settings), item.history if keep else None)]
     assert item.path is not None
     try:
         histories = read_runs(
@@ -70,26 +77,39 @@ def _diagnose_item(item: _Item, settings: Settings) -> list[Report]:
             pattern=item.pattern,
         )
     except CurvedocError as exc:
-        return [_error_report(item.path, str(exc))]
-    return [engine.run(h, settings) for h in histories]
+        return [(_error_report(item.path, str(exc)), None)]
+    return [(engine.run(h, settings), h if keep else None) for h in histories]
 
 
-def diagnose_chunk(items: Sequence[_Item], settings: Settings) -> list[list[Report]]:
+def diagnose_chunk(
+    items: Sequence[_Item], settings: Settings, keep_histories: bool = False
+) -> list[list[Result]]:
     """Diagnose a chunk of work items (runs in a worker); never raises for one bad item."""
-    out: list[list[Report]] = []
+    out: list[list[Result]] = []
     for item in items:
         try:
-            out.append(_diagnose_item(item, settings))
+            out.append(_diagnose_item(item, settings, keep_histories))
         except Exception as exc:  # a bug must not take the rest of the sweep down
-            where = item.path or (item.history.source if item.history else "?")
+            where = _where(item)
             last = traceback.extract_tb(exc.__traceback__)[-1:]
             at = f" at {Path(last[0].filename).name}:{last[0].lineno}" if last else ""
-            out.append([_error_report(where, f"internal error ({type(exc).__name__}: {exc}){at}")])
+            msg = f"internal error ({type(exc).__name__}: {exc}){at}"
+            out.append([(_error_report(where, msg), None)])
     return out
 
 
+def _where(item: _Item) -> str:
+    if item.path is not None:
+        return item.path
+    if item.history is not None:
+        return item.history.source
+    return item.error[0] if item.error else "?"
+
+
 def expand(sources: Iterable[Source], *, pattern: str | None = None) -> list[_Item]:
-    """Work items for ``sources``: folders that are not one run become the runs beneath them."""
+    """Work items for ``sources``: folders that are not one run become the runs beneath them;
+    ``-`` (standard input) is read here, since worker processes have no standard input."""
+    from curvedoc.readers import read_runs
     from curvedoc.readers.directories import run_kind
 
     items: list[_Item] = []
@@ -98,8 +118,14 @@ def expand(sources: Iterable[Source], *, pattern: str | None = None) -> list[_It
             items.append(_Item(history=src))
             continue
         path = src.path if isinstance(src, RunRef) else os.fspath(src)
+        if path == "-":
+            try:
+                items += [_Item(history=h) for h in read_runs("-", pattern=pattern)]
+            except CurvedocError as exc:
+                items.append(_Item(error=("<stdin>", str(exc))))
+            continue
         p = Path(path)
-        if path != "-" and p.is_dir() and run_kind(p) is None:
+        if p.is_dir() and run_kind(p) is None:
             found = discover(p).runs
             if found:
                 items += [_Item(path=r.path, pattern=pattern) for r in found]
@@ -129,7 +155,8 @@ def diagnose_many(
     config: str | Path | None = None,
     pattern: str | None = None,
 ) -> list[Report]:
-    """Diagnose every source (paths, ``PATH#RUN``, :class:`RunRef` s, histories) in parallel.
+    """Diagnose every source (paths, ``PATH#RUN``, ``-``, :class:`RunRef` s, histories) in
+    parallel.
 
     ``executor``: any :class:`~concurrent.futures.Executor`; it is used, not shut down. Without
     one, a :class:`~concurrent.futures.ProcessPoolExecutor` with ``jobs`` workers (default: the
@@ -150,6 +177,24 @@ def diagnose_many(
             directions=directions,
             config=config,
         )
+    results = diagnose_many_with_histories(
+        sources, settings=settings, executor=executor, jobs=jobs, pattern=pattern, keep=False
+    )
+    return [r for r, _ in results]
+
+
+def diagnose_many_with_histories(
+    sources: Iterable[Source],
+    *,
+    settings: Settings,
+    executor: Executor | None = None,
+    jobs: int | None = None,
+    pattern: str | None = None,
+    keep: bool = True,
+) -> list[Result]:
+    """:func:`diagnose_many` returning ``(report, history)`` pairs (``history`` is None for an
+    unreadable input, or when ``keep`` is false), for outputs that draw the curves (HTML,
+    plots). Histories travel back from the workers, so only ask for them when needed."""
     if pattern is not None:
         from curvedoc.readers.text_log import resolve
 
@@ -159,25 +204,22 @@ def diagnose_many(
         return []
     workers = jobs if jobs is not None and jobs > 0 else (os.cpu_count() or 1)
     if executor is None and (len(items) == 1 or workers == 1):
-        return [r for reports in diagnose_chunk(items, settings) for r in reports]
+        return [r for results in diagnose_chunk(items, settings, keep) for r in results]
     chunks = _chunks(items, workers)
     own = executor is None
     pool: Executor = executor or ProcessPoolExecutor(max_workers=min(workers, len(chunks)))
     try:
-        futures: list[Future[list[list[Report]]]] = [
-            pool.submit(diagnose_chunk, chunk, settings) for chunk in chunks
+        futures: list[Future[list[list[Result]]]] = [
+            pool.submit(diagnose_chunk, chunk, settings, keep) for chunk in chunks
         ]
-        out: list[Report] = []
+        out: list[Result] = []
         for chunk, fut in zip(chunks, futures, strict=True):
             try:
                 results = fut.result()
             except Exception as exc:  # the worker died or the executor failed this task
                 msg = f"worker failed ({type(exc).__name__}: {exc})"
-                results = [
-                    [_error_report(it.path or (it.history.source if it.history else "?"), msg)]
-                    for it in chunk
-                ]
-            out += [r for reports in results for r in reports]
+                results = [[(_error_report(_where(it), msg), None)] for it in chunk]
+            out += [r for per_item in results for r in per_item]
         return out
     finally:
         if own:
@@ -222,4 +264,12 @@ def summary_rows(reports: Sequence[Report]) -> list[SummaryRow]:
     return rows
 
 
-__all__ = ["RunRef", "SummaryRow", "diagnose_chunk", "diagnose_many", "rank", "summary_rows"]
+__all__ = [
+    "RunRef",
+    "SummaryRow",
+    "diagnose_chunk",
+    "diagnose_many",
+    "diagnose_many_with_histories",
+    "rank",
+    "summary_rows",
+]

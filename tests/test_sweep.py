@@ -182,3 +182,46 @@ def test_dask_distributed_cluster(sweep: Path) -> None:
         reports = diagnose_many([sweep, sweep / "missing.log"], executor=client.get_executor())
     assert [r.model_dump() for r in reports[:3]] == expected
     assert reports[3].error is not None
+
+
+def test_standard_input_is_read_by_the_caller(sweep: Path) -> None:
+    """Worker processes have no standard input: '-' must be read before work is sent."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from curvedoc.sweep import diagnose_many\n"
+        "if __name__ == '__main__':\n"
+        "    reports = diagnose_many(['-', sys.argv[1]], jobs=2)\n"
+        "    print([(r.source, r.error is None, len(r.curves)) for r in reports])\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    script = sweep / "run_sweep.py"
+    script.write_text(code)
+    done = subprocess.run(
+        [sys.executable, str(script), str(sweep / "a" / "training.log")],
+        input=OVERFIT.encode(),
+        capture_output=True,
+        cwd=root,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.decode().strip() == str(
+        [("<stdin>", True, 2), (str(sweep / "a" / "training.log"), True, 2)]
+    )
+
+
+def test_with_histories(sweep: Path) -> None:
+    from curvedoc.packs import resolve_settings
+    from curvedoc.sweep import diagnose_many_with_histories
+
+    settings = resolve_settings(config=None)
+    pairs = diagnose_many_with_histories(
+        [sweep / "a" / "training.log", sweep / "nope.log"], settings=settings, jobs=2
+    )
+    assert [type(h).__name__ for _, h in pairs] == ["History", "NoneType"]
+    assert pairs[0][1] is not None
+    assert pairs[0][1].get("val_loss") is not None
+    assert pairs[1][0].error is not None
