@@ -137,34 +137,24 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _children(folder: Path) -> list[Path]:
-    try:
-        entries = sorted(folder.iterdir())
-    except OSError:
-        return []
-    return [p for p in entries if not p.name.startswith((".", "_"))]
-
-
 def collect_runs(
-    paths: Sequence[str], settings: Settings, *, keep_histories: bool
+    paths: Sequence[str],
+    settings: Settings,
+    *,
+    keep_histories: bool,
+    jobs: int | None = None,
+    pattern: str | None = None,
 ) -> list[tuple[Report, History | None]]:
-    """Diagnose every input, expanding a folder of runs one level (see the module docstring).
+    """Diagnose every input: a folder is searched for the runs beneath it (every Lightning
+    ``version_N``, the latest HF checkpoint, each MLflow run, ...), a file holding several runs
+    gives one report per run, ``-`` reads standard input; several runs go to ``jobs`` worker
+    processes (:mod:`curvedoc.sweep`). Histories are kept only when an output draws the curves
+    (they are as large as the log)."""
+    from curvedoc.sweep import diagnose_many_with_histories
 
-    Histories are kept only when an output draws the curves (they are as large as the log).
-    """
-    from curvedoc.api import diagnose_path_with_history
-
-    pairs: list[tuple[Report, History | None]] = []
-    for path in paths:
-        report, history = diagnose_path_with_history(path, settings)
-        if report.error is not None and Path(path).is_dir():
-            inner = [diagnose_path_with_history(str(p), settings) for p in _children(Path(path))]
-            runs = [pair for pair in inner if pair[0].error is None]
-            if runs:
-                pairs += [(r, h if keep_histories else None) for r, h in runs]
-                continue
-        pairs.append((report, history if keep_histories else None))
-    return pairs
+    return diagnose_many_with_histories(
+        paths, settings=settings, jobs=jobs, pattern=pattern, keep=keep_histories
+    )
 
 
 def rule_refs(settings: Settings) -> tuple[RuleRef, ...]:
@@ -228,7 +218,13 @@ def _prepare(
         from curvedoc.baseline import load_baseline
 
         known = load_baseline(args.baseline)
-    pairs = collect_runs(args.paths, settings, keep_histories=keep_histories)
+    pairs = collect_runs(
+        args.paths,
+        settings,
+        keep_histories=keep_histories,
+        jobs=getattr(args, "jobs", None),
+        pattern=getattr(args, "pattern", None),
+    )
     reports = [r for r, _ in pairs]
     if known is not None:
         from curvedoc.baseline import apply_baseline
@@ -275,7 +271,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     target = Path(args.output)
     plot_format(target)  # a bad file name is an error before any work
-    pairs = collect_runs([args.path], _settings(args), keep_histories=True)
+    pairs = collect_runs(
+        [args.path], _settings(args), keep_histories=True, pattern=getattr(args, "pattern", None)
+    )
     if len(pairs) != 1:
         raise ConfigError(
             f"{args.path} holds {len(pairs)} runs; plot draws one (give one run's path)"
@@ -456,6 +454,16 @@ def _debug_parent() -> argparse.ArgumentParser:
     return parent
 
 
+#: The console-log patterns shipped in :data:`curvedoc.readers.text_log.PATTERNS`, named here so
+#: building the parser does not import the readers (``--version`` must stay instant); a test
+#: keeps the two in step.
+PATTERN_NAMES = ("keras", "lightgbm", "nanogpt", "xgboost")
+
+
+def _pattern_names() -> list[str]:
+    return list(PATTERN_NAMES)
+
+
 def _settings_parent() -> argparse.ArgumentParser:
     """The options that decide how a log is diagnosed, shared by every command that diagnoses."""
     parent = argparse.ArgumentParser(add_help=False)
@@ -495,6 +503,20 @@ def _settings_parent() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=min|max",
         help="whether lower or higher is better for metric NAME (repeatable)",
+    )
+    parent.add_argument(
+        "--pattern",
+        metavar="NAME|REGEX",
+        help="read plain-text console logs with this pattern: a shipped name ("
+        + ", ".join(_pattern_names())
+        + ") or a regex with named groups (step/iter/epoch for x, the others are curves)",
+    )
+    parent.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="diagnose several runs in N worker processes (default: the number of CPUs)",
     )
     parent.add_argument(
         "--hparam",

@@ -33,7 +33,8 @@ from typing import Any
 
 from curvedoc.discover import RunRef, discover
 from curvedoc.errors import CurvedocError
-from curvedoc.model import SEVERITY_RANK, History, Report
+from curvedoc.formatters.common import SummaryRow, rank, summary_rows
+from curvedoc.model import History, Report
 from curvedoc.packs import Settings, resolve_settings
 
 Source = str | os.PathLike[str] | RunRef | History
@@ -226,44 +227,8 @@ def diagnose_many_with_histories(
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def rank(reports: Sequence[Report]) -> list[Report]:
-    """Reports ordered for a summary table: unreadable first, then by worst severity, then by
-    the number of findings (most first); ties keep their input order."""
-
-    def key(item: tuple[int, Report]) -> tuple[int, int, int, int]:
-        i, r = item
-        unreadable = 0 if r.error is not None else 1
-        worst = SEVERITY_RANK.get(r.worst_severity or "", -1)
-        return (unreadable, -worst, -len(r.findings), i)
-
-    return [r for _, r in sorted(enumerate(reports), key=key)]
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    """One line of the sweep summary table."""
-
-    source: str
-    status: str  # "error" | "warning" | "info" | "clean" | "unreadable"
-    findings: int
-    main: str  # the main finding ("overfitting: val_loss rose 38% ...") or the read error
-
-
-def summary_rows(reports: Sequence[Report]) -> list[SummaryRow]:
-    """The summary table of a sweep: one row per run, ranked by :func:`rank`.
-
-    The main finding is the report's first finding (the engine sorts findings by severity and
-    confidence)."""
-    rows = []
-    for r in rank(reports):
-        if r.error is not None:
-            rows.append(SummaryRow(r.source, "unreadable", 0, r.error))
-            continue
-        main = f"{r.findings[0].rule}: {r.findings[0].message}" if r.findings else ""
-        rows.append(SummaryRow(r.source, r.worst_severity or "clean", len(r.findings), main))
-    return rows
-
-
+# The ranking and the summary rows are pure functions of the reports; they live with the
+# formatters (which draw the table) and are re-exported here for sweep users.
 __all__ = [
     "RunRef",
     "SummaryRow",

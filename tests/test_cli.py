@@ -429,7 +429,7 @@ def _explode(*_args: object, **_kwargs: object) -> Report:
 def test_internal_error_is_one_line_without_traceback(
     capsys: pytest.CaptureFixture[str], overfit: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("curvedoc.api.diagnose_path_with_history", _explode)
+    monkeypatch.setattr("curvedoc.sweep.diagnose_chunk", _explode)
     code, _, err = run(capsys, "diagnose", overfit)
     assert code == 2
     assert err.count("\n") == 1
@@ -441,7 +441,7 @@ def test_internal_error_is_one_line_without_traceback(
 def test_debug_shows_the_traceback(
     capsys: pytest.CaptureFixture[str], overfit: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("curvedoc.api.diagnose_path_with_history", _explode)
+    monkeypatch.setattr("curvedoc.sweep.diagnose_chunk", _explode)
     for argv in (["--debug", "diagnose", overfit], ["diagnose", overfit, "--debug"]):
         code, _, err = run(capsys, *argv)
         assert code == 2
@@ -486,3 +486,63 @@ def test_bad_hparam_is_a_one_line_config_error(
     assert code == 2
     assert "--hparam weight_decay" in err
     assert "Traceback" not in err
+
+
+# --- diagnose: many runs, console logs, standard input ------------------------------------
+
+
+def test_pattern_names_in_help_match_the_readers() -> None:
+    from curvedoc.cli import PATTERN_NAMES
+    from curvedoc.readers.text_log import PATTERNS
+
+    assert set(PATTERN_NAMES) == set(PATTERNS)
+
+
+def test_folder_of_runs_gets_a_summary_table(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "250")  # paths unfolded in the table
+    runs = tmp_path / "runs"
+    (runs / "a").mkdir(parents=True)
+    (runs / "b" / "deeper").mkdir(parents=True)
+    write_history(runs / "a" / "history.json", VAL_OVERFIT)
+    write_history(runs / "b" / "deeper" / "history.json", VAL_HEALTHY)
+    code, out, _ = run(capsys, "diagnose", str(runs), "--jobs", "1", "--color", "never")
+    assert code == 0
+    assert "main finding" in out
+    assert "2 runs:" in out
+    # Worst first: the overfitting run heads the table.
+    table = out.split("main finding", 1)[1]
+    assert table.index("a/history.json") < table.index("deeper/history.json")
+
+
+def test_console_log_with_a_shipped_pattern(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    log = tmp_path / "train.log"
+    log.write_text(
+        "".join(f"iter {i * 10}: loss {4.0 * 0.9**i:.4f}, time 12.0ms\n" for i in range(30))
+    )
+    code, out, _ = run(capsys, "diagnose", str(log), "--pattern", "nanogpt", "--format", "json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["format"] == "text-log"
+    assert report["curves"][0]["points"] == 30
+
+
+def test_bad_pattern_is_a_config_error(capsys: pytest.CaptureFixture[str], overfit: str) -> None:
+    code, _out, err = run(capsys, "diagnose", overfit, "--pattern", "(?P<step")
+    assert code == 2
+    assert "Traceback" not in err
+
+
+def test_standard_input(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    data = json.dumps({"loss": LOSS, "val_loss": VAL_OVERFIT}).encode()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, out, _ = run(capsys, "diagnose", "-", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["source"] == "<stdin>"

@@ -184,6 +184,42 @@ def total_line(reports: Sequence[Report]) -> str:
     return f"{n} {plural('run', n)}: " + ", ".join(parts)
 
 
+def rank(reports: Sequence[Report]) -> list[Report]:
+    """Reports ordered for a summary table: unreadable first, then by worst severity, then by
+    the number of findings (most first); ties keep their input order."""
+
+    def key(item: tuple[int, Report]) -> tuple[int, int, int, int]:
+        i, r = item
+        unreadable = 0 if r.error is not None else 1
+        worst = SEVERITY_RANK.get(r.worst_severity or "", -1)
+        return (unreadable, -worst, -len(r.findings), i)
+
+    return [r for _, r in sorted(enumerate(reports), key=key)]
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of the summary table of several runs."""
+
+    source: str
+    status: str  # "error" | "warning" | "info" | "clean" | "unreadable"
+    findings: int
+    main: str  # the main finding ("overfitting: val_loss rose 38% ...") or the read error
+
+
+def summary_rows(reports: Sequence[Report]) -> list[SummaryRow]:
+    """One row per run, ranked by :func:`rank`; the main finding is the report's first (the
+    engine sorts findings by severity, position and confidence)."""
+    rows = []
+    for r in rank(reports):
+        if r.error is not None:
+            rows.append(SummaryRow(r.source, "unreadable", 0, r.error))
+            continue
+        main = f"{r.findings[0].rule}: {r.findings[0].message}" if r.findings else ""
+        rows.append(SummaryRow(r.source, r.worst_severity or "clean", len(r.findings), main))
+    return rows
+
+
 def error_line(report: Report) -> str:
     """The message of an unreadable input, naming the file even if the reader's message did not."""
     message = report.error or ""

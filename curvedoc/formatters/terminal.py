@@ -34,6 +34,7 @@ from curvedoc.formatters.common import (
     main_curves,
     plural,
     run_facts,
+    summary_rows,
     total_line,
     x_extent,
 )
@@ -330,6 +331,24 @@ def make_console(file: io.StringIO, *, color: bool, width: int | None) -> Consol
     )
 
 
+def summary_table(reports: Sequence[Report]) -> Table:
+    """Several runs at a glance, worst first: status, findings, the main finding."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
+    table.add_column("run", overflow="fold", ratio=2)
+    table.add_column("status", no_wrap=True)
+    table.add_column("findings", justify="right", no_wrap=True)
+    table.add_column("main finding", overflow="fold", ratio=5)
+    styles = {**SEVERITY_STYLES, "unreadable": "bold red", "clean": "green"}
+    for row in summary_rows(reports):
+        table.add_row(
+            Text(row.source),
+            Text(row.status, style=styles.get(row.status, "")),
+            Text(str(row.findings)),
+            Text(row.main),
+        )
+    return table
+
+
 def render_terminal(
     reports: Sequence[Report],
     *,
@@ -347,6 +366,7 @@ def render_terminal(
         console.print(render_report(report))
     if len(reports) > 1:
         console.print()
+        console.print(summary_table(reports))
         console.print(Text(total_line(reports), style="bold"))
     # Table cells are padded to the column width; trailing blanks only get in the way of diffs.
     return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))
