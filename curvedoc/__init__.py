@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 from curvedoc._version import __version__
 
 if TYPE_CHECKING:
-    from curvedoc.api import diagnose, load
+    from curvedoc.api import diagnose, load, load_runs
+    from curvedoc.discover import discover_runs
     from curvedoc.errors import ConfigError, CurvedocError, InputError
     from curvedoc.model import Advice, Curve, Finding, History, Report
+    from curvedoc.sweep import diagnose_many
 
 __all__ = [
     "Advice",
@@ -29,12 +31,18 @@ __all__ = [
     "Report",
     "__version__",
     "diagnose",
+    "diagnose_many",
+    "discover_runs",
     "load",
+    "load_runs",
 ]
 
 _LAZY = {
     "diagnose": "curvedoc.api",
     "load": "curvedoc.api",
+    "load_runs": "curvedoc.api",
+    "diagnose_many": "curvedoc.sweep",
+    "discover_runs": "curvedoc.discover",
     "ConfigError": "curvedoc.errors",
     "CurvedocError": "curvedoc.errors",
     "InputError": "curvedoc.errors",

@@ -43,6 +43,21 @@ def load(
     return readers.from_object(source, columns=columns, directions=directions)
 
 
+def load_runs(
+    path: str | os.PathLike[str],
+    *,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+    pattern: str | None = None,
+) -> list[History]:
+    """Every run a file or folder holds (a Keras CSV appended across restarts, a W&B export of
+    several runs, an MLflow store...), each a :class:`History` whose ``source`` names it
+    (``log.csv#run2``). :func:`load` returns one of them (see its notes)."""
+    from curvedoc import readers
+
+    return readers.read_runs(path, columns=columns, directions=directions, pattern=pattern)
+
+
 def diagnose(
     source: Any,
     *,
