@@ -732,3 +732,24 @@ def test_wandb_group_columns_are_runs(tmp_path: Path) -> None:
     assert [r.source.rsplit("#", 1)[1] for r in runs] == ["Group: lr-1e-3", "Group: lr-1e-2"]
     assert [roles(r) for r in runs] == [{"train/loss": "train_loss"}] * 2
     assert curve(runs[1], "train/loss").y.tolist() == [2.3, 2.8]
+
+
+def test_hf_nan_filter_zero_losses_are_read_as_nan(tmp_path: Path) -> None:
+    """The Trainer's default logging_nan_inf_filter logs loss 0.0 once a window is all NaN."""
+    from curvedoc.readers import read_path
+
+    log = [
+        {"epoch": 0.1, "grad_norm": 1.2, "learning_rate": 0.1, "loss": 1.0, "step": 5},
+        {"epoch": 0.2, "grad_norm": 9.9e3, "learning_rate": 0.1, "loss": 250.0, "step": 10},
+        {"epoch": 0.3, "grad_norm": float("nan"), "learning_rate": 0.1, "loss": 0.0, "step": 15},
+        {"epoch": 0.4, "grad_norm": float("nan"), "learning_rate": 0.1, "loss": 0.0, "step": 20},
+        {"epoch": 0.5, "grad_norm": 0.5, "learning_rate": 0.1, "loss": 0.0, "step": 25},
+    ]
+    path = tmp_path / "trainer_state.json"
+    path.write_text(json.dumps({"log_history": log, "global_step": 25}))
+    h = read_path(path)
+    loss = h.get("loss")
+    assert loss is not None
+    assert list(np.isnan(loss.y)) == [False, False, True, True, False]
+    assert loss.y[-1] == 0.0  # a finite grad norm: a real (if odd) zero loss stays
+    assert any("logging_nan_inf_filter" in n for n in h.notes)

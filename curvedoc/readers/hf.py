@@ -72,6 +72,33 @@ def _steps_per_epoch(records: Sequence[Mapping[str, object]]) -> int | float | N
     return round(spe) if abs(spe - round(spe)) <= 0.01 * spe else round(spe, 2)
 
 
+def _unmask_nan_filter(
+    entries: list[Mapping[str, object]],
+) -> tuple[list[Mapping[str, object]], int]:
+    """Undo the Trainer's NaN filter where the log proves it was at work.
+
+    With ``logging_nan_inf_filter=True`` (the default) a non-finite step loss is replaced by the
+    window's running mean, which is exactly 0.0 once every step of the window was non-finite: a
+    run that blew up then logs ``loss: 0.0`` for ever, which reads as a perfect model. A 0.0
+    loss logged with a non-finite ``grad_norm`` is that artefact, so it becomes NaN again.
+    """
+    out: list[Mapping[str, object]] = []
+    masked = 0
+    for rec in entries:
+        loss, gn = rec.get("loss"), rec.get("grad_norm")
+        if (
+            isinstance(loss, int | float)
+            and not isinstance(loss, bool)
+            and loss == 0
+            and isinstance(gn, float)
+            and not math.isfinite(gn)
+        ):
+            rec = {**rec, "loss": math.nan}
+            masked += 1
+        out.append(rec)
+    return out, masked
+
+
 def read_log_history(
     log_history: object,
     *,
@@ -95,6 +122,13 @@ def read_log_history(
             )
             continue
         entries.append(rec)
+    entries, masked = _unmask_nan_filter(entries)
+    if masked:
+        notes.append(
+            f"loss: {masked} logged 0.0 values read as NaN (the Trainer's default "
+            "logging_nan_inf_filter writes 0.0 once every step of a logging window was NaN/Inf; "
+            "grad_norm is non-finite there)"
+        )
     without_step = [r for r in entries if not isinstance(r.get("step"), int | float)]
     if without_step:
         notes.append(f"{len(without_step)} log entries without a step: dropped")
