@@ -753,3 +753,30 @@ def test_hf_nan_filter_zero_losses_are_read_as_nan(tmp_path: Path) -> None:
     assert list(np.isnan(loss.y)) == [False, False, True, True, False]
     assert loss.y[-1] == 0.0  # a finite grad norm: a real (if odd) zero loss stays
     assert any("logging_nan_inf_filter" in n for n in h.notes)
+
+
+def test_ultralytics_args_yaml_beside_results_is_read_as_hyperparameters(tmp_path: Path) -> None:
+    from curvedoc.readers import read_path
+
+    header = (
+        "epoch,time,train/box_loss,train/cls_loss,train/dfl_loss,metrics/precision(B),"
+        "metrics/recall(B),metrics/mAP50(B),metrics/mAP50-95(B),val/box_loss,val/cls_loss,"
+        "val/dfl_loss,lr/pg0,lr/pg1,lr/pg2\n"
+    )
+    rows = "".join(
+        f"{e},{10 * e},{1.5 / e:.4f},{2 / e:.4f},{1.2 / e:.4f},0.5,0.4,0.45,0.3,"
+        f"{1.6 / e:.4f},{2.1 / e:.4f},{1.3 / e:.4f},0.001,0.001,0.001\n"
+        for e in range(1, 11)
+    )
+    (tmp_path / "results.csv").write_text(header + rows)
+    (tmp_path / "args.yaml").write_text(
+        "task: detect\nepochs: 10\nbatch: 16\nlr0: 0.01\nweight_decay: 0.0005\n"
+        "optimizer: auto\nwarmup_epochs: 3.0\nmosaic: 1.0\n"
+    )
+    h = read_path(tmp_path / "results.csv")
+    assert h.format == "ultralytics"
+    assert h.meta["learning_rate"] == 0.01
+    assert h.meta["batch_size"] == 16
+    assert h.meta["weight_decay"] == 0.0005
+    assert h.meta["epochs"] == 10
+    assert any("args.yaml" in n for n in h.notes)

@@ -14,10 +14,12 @@ from typing import Any
 
 ALIASES = {
     "lr": "learning_rate",
+    "lr0": "learning_rate",  # Ultralytics args.yaml
     "learning_rate": "learning_rate",
     "learning-rate": "learning_rate",
     "learningrate": "learning_rate",
     "batch_size": "batch_size",
+    "batch": "batch_size",  # Ultralytics args.yaml
     "batchsize": "batch_size",
     "train_batch_size": "batch_size",
     "per_device_train_batch_size": "batch_size",
@@ -30,6 +32,7 @@ ALIASES = {
     "wd": "weight_decay",
     "max_steps": "max_steps",
     "warmup_steps": "warmup_steps",
+    "warmup_epochs": "warmup_epochs",
     "dropout": "dropout",
 }
 
@@ -61,7 +64,8 @@ def scalar(text: str) -> Any:
 
 
 def simple_yaml(path: Path) -> dict[str, Any]:
-    """Top-level ``key: scalar`` lines of a YAML file (Lightning's ``hparams.yaml``).
+    """Top-level ``key: scalar`` lines of a YAML file (Lightning's ``hparams.yaml``,
+    Ultralytics' ``args.yaml``).
 
     Nested mappings, lists and tags are skipped: a full YAML parser is not worth a dependency for
     a handful of hyperparameters. Unreadable files give an empty dict (meta is a bonus).

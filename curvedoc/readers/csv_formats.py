@@ -163,8 +163,11 @@ def read_table(
     # the x column is skipped: it is the axis, not a curve, and needs no note
     series, more = table_series(table, source, x=x, skip=skip, keep_names=keep)
     meta: dict[str, Any] = {}
-    hparams = Path(source).parent / "hparams.yaml"
-    if fmt == "lightning-csv" and hparams.is_file():
+    # The hyperparameters the framework saves beside its log: Lightning's hparams.yaml,
+    # Ultralytics' args.yaml (lr0, batch, weight_decay, epochs, warmup_epochs, optimizer).
+    beside = {"lightning-csv": "hparams.yaml", "ultralytics": "args.yaml"}.get(fmt)
+    hparams = Path(source).parent / beside if beside else None
+    if hparams is not None and hparams.is_file():
         meta = simple_yaml(hparams)
         if meta:
             notes.append(f"hyperparameters from {hparams.name}: {', '.join(meta)}")
