@@ -201,7 +201,11 @@ def _finish(reports: Sequence[Report], fail_on: str, *, errors_shown: bool) -> i
     if not errors_shown:
         for report in unreadable:
             _err(error_line(report))
-    if unreadable:
+    crashed = [(r, e) for r in reports for e in r.errors]
+    for report, e in crashed:
+        # A rule that crashed leaves the diagnosis incomplete: a gate must not pass on it.
+        _err(f"{report.source}: rule {e.rule} ({e.code}) crashed: {e.error}")
+    if unreadable or crashed:
         return 2
     return 1 if any(fails(r, fail_on) for r in reports) else 0
 

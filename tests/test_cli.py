@@ -546,3 +546,21 @@ def test_standard_input(
     code, out, _ = run(capsys, "diagnose", "-", "--format", "json")
     assert code == 0
     assert json.loads(out)["source"] == "<stdin>"
+
+
+def test_a_crashed_rule_fails_the_gate_with_exit_2(
+    capsys: pytest.CaptureFixture[str], overfit: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from curvedoc.detectors.plateau import Plateau
+
+    def boom(*_args: object, **_kwargs: object) -> None:
+        raise ZeroDivisionError("bug")
+
+    monkeypatch.setattr(Plateau, "detect", boom)
+    code, out, err = run(capsys, "diagnose", overfit, "--format", "json", "--fail-on", "never")
+    assert code == 2
+    report = json.loads(out)
+    assert report["errors"][0]["rule"] == "plateau"
+    assert any(f["rule"] == "overfitting" for f in report["findings"])  # the others still ran
+    assert "rule plateau (CD401) crashed" in err
+    assert "Traceback" not in err
