@@ -341,8 +341,12 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--quick", action="store_true", help="skip the 10^7-row files, 50 runs")
     mode.add_argument("--full", action="store_true", help="also the 10^7-row files, 1,000 runs")
     parser.add_argument("--out", type=Path, default=default_out(), help="output folder")
+    parser.add_argument("--json", action="store_true", help="print the paths as JSON only")
     args = parser.parse_args(argv)
     inputs = generate(args.out, full=args.full)
+    if args.json:
+        print(json.dumps({k: str(v) if v else None for k, v in vars(inputs).items()}))
+        return 0
     for name, path in vars(inputs).items():
         if path is not None:
             size = sum(p.stat().st_size for p in path.rglob("*")) if path.is_dir() else None

@@ -20,8 +20,7 @@ are kept — the least disturbed run — and ratios compare best with best. What
   plus the interpreter (the peak of the 20-epoch run).
 * **detector scaling**: :func:`curvedoc.engine.run` on synthetic runs of 10^4 … 10^6 points
   (10^7 with ``--full``); time per point should stay flat (O(n), or O(n log n) at worst).
-* **a folder of runs**: ``curvedoc diagnose runs_N/`` and, where :mod:`curvedoc.sweep` exists,
-  ``diagnose_many`` with 1 worker vs one per core.
+* **a folder of runs**: ``curvedoc diagnose runs_N/`` with ``--jobs 1`` and one worker per core.
 """
 
 from __future__ import annotations
@@ -37,12 +36,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from generate import Inputs, default_out, generate  # noqa: E402
 
 PY = sys.executable
 ENV = {
@@ -69,7 +68,11 @@ def _maxrss_bytes(ru_maxrss: int) -> int:
 
 
 def run_once(cmd: Sequence[str]) -> Sample:
-    """Run ``cmd`` and read its own wall time, CPU time and peak RSS (``os.wait4``)."""
+    """Run ``cmd`` and read its own wall time, CPU time and peak RSS (``os.wait4``).
+
+    Linux starts a child's ``ru_maxrss`` at its parent's peak, so no peak reads below this
+    launcher's own (~17 MB); ``python -c pass`` in the table shows that floor.
+    """
     # Output goes to files, not pipes: nothing can block the child, and ``os.wait4`` (not
     # ``Popen.wait``) reaps it, which is what returns *its* resource usage.
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -131,13 +134,6 @@ def _probe(kind: str, arg: str) -> dict[str, float]:
         return {"read": t1 - t0, "engine": t2 - t1, "render": t3 - t2, "points": float(points)}
     if kind == "scaling":
         return _scaling(int(arg))
-    if kind == "sweep":
-        from curvedoc import sweep
-
-        jobs = int(arg.split(":", 1)[0])
-        t = time.perf_counter()
-        reports = sweep.diagnose_many([arg.split(":", 1)[1]], jobs=jobs)
-        return {"wall": time.perf_counter() - t, "runs": float(len(reports))}
     raise SystemExit(f"unknown probe {kind}")
 
 
@@ -243,6 +239,35 @@ class Target:
         verdict = "met" if self.met else "**missed**"
         bound = ("≥ " if self.at_least else "≤ ") + self.show(self.limit)
         return [self.what, self.show(self.measured), bound, verdict]
+
+
+def generate_inputs(out: Path, full: bool) -> Inputs:
+    """Run :mod:`generate` in a child process and read its manifest.
+
+    The parent stays a small interpreter on purpose: Linux carries a process's peak RSS over
+    ``fork``/``exec`` into the child's ``ru_maxrss``, so a parent that had generated 10^7 rows
+    would inflate every child's measured peak.
+    """
+    cmd = [PY, str(HERE / "generate.py"), "--out", str(out), "--json"]
+    cmd.append("--full" if full else "--quick")
+    manifest = json.loads(subprocess.run(cmd, env=ENV, check=True, capture_output=True).stdout)
+    paths: dict[str, Any] = {k: Path(v) if v else None for k, v in manifest.items()}
+    return Inputs(**paths)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The paths :mod:`generate` wrote (its ``Inputs``, without importing numpy here)."""
+
+    keras_20: Path
+    keras_20_improving: Path
+    keras_1000: Path
+    hf_100k: Path
+    plain_1e6: Path
+    lightning_1e6: Path
+    runs: Path
+    plain_1e7: Path | None = None
+    lightning_1e7: Path | None = None
 
 
 def bench(inputs: Inputs, *, full: bool, repeat: int) -> tuple[list[Table], list[Target]]:
@@ -395,34 +420,21 @@ def bench(inputs: Inputs, *, full: bool, repeat: int) -> tuple[list[Table], list
     # 4. a folder of runs
     count = len(list(inputs.runs.iterdir()))
     print(f"folder of {count} runs ...", file=sys.stderr, flush=True)
-    folder = Table(f"A folder of {count} small runs", ["how", "wall", "CPU", "per run", "peak RSS"])
-    s = best(diagnose_cmd(inputs.runs, "json"), 1)
-    folder.add(
-        f"curvedoc diagnose runs_{count}/",
-        secs(s.wall),
-        secs(s.cpu),
-        f"{s.wall / count * 1000:.1f} ms",
-        mb(s.peak),
+    folder = Table(
+        f"A folder of {count} small runs (CPU includes worker processes)",
+        ["command", "wall", "CPU", "wall per run", "peak RSS"],
     )
-    if full and _has_module("curvedoc.sweep"):
-        cores = os.cpu_count() or 1
-        one = probe("sweep", f"1:{inputs.runs}")
-        many = probe("sweep", f"{cores}:{inputs.runs}")
-        folder.add(
-            "sweep.diagnose_many(jobs=1)",
-            secs(one["wall"]),
-            "–",
-            f"{one['wall'] / count * 1000:.1f} ms",
-            mb(one["peak"]),
-        )
-        folder.add(
-            f"sweep.diagnose_many(jobs={cores})",
-            secs(many["wall"]),
-            "–",
-            f"{many['wall'] / count * 1000:.1f} ms",
-            mb(many["peak"]),
-        )
-        speedup = one["wall"] / many["wall"]
+    cores = os.cpu_count() or 1
+    jobs = [1, cores] if _cli_has_jobs() else [0]
+    walls: dict[int, float] = {}
+    for n in jobs:
+        extra = ["--jobs", str(n)] if n else []
+        s = best([*diagnose_cmd(inputs.runs, "json"), *extra], 1)
+        walls[n] = s.wall
+        label = f"curvedoc diagnose runs_{count}/" + (f" --jobs {n}" if n else "")
+        folder.add(label, secs(s.wall), secs(s.cpu), f"{s.wall / count * 1000:.1f} ms", mb(s.peak))
+    if len(walls) == 2 and cores > 1:
+        speedup = walls[1] / walls[cores]
         targets.append(
             Target(
                 f"folder: speed-up with {cores} workers", speedup, 0.6 * cores, "×", at_least=True
@@ -455,6 +467,14 @@ def import_breakdown(path: Path, top: int = 8) -> Table:
     return table
 
 
+def _cli_has_jobs() -> bool:
+    """Whether ``curvedoc diagnose`` takes ``--jobs`` (runs in worker processes)."""
+    help_text = subprocess.run(
+        [*CURVEDOC, "diagnose", "--help"], env=ENV, capture_output=True, text=True
+    ).stdout
+    return "--jobs" in help_text
+
+
 def _has_pandas() -> bool:
     return _has_module("pandas")
 
@@ -469,7 +489,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="10^6 rows at most, 100 runs (< 1 min)")
     mode.add_argument("--full", action="store_true", help="also 10^7 rows and 1,000 runs")
-    parser.add_argument("--out", type=Path, default=default_out(), help="where the inputs live")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "curvedoc-bench",
+        help="where the inputs live (default: curvedoc-bench in the temp folder)",
+    )
     parser.add_argument("--repeat", type=int, default=None, help="runs per command (best kept)")
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     parser.add_argument("--probe", nargs=2, metavar=("KIND", "ARG"), help=argparse.SUPPRESS)
@@ -481,7 +506,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeat = args.repeat or (5 if full else 3)
     began = time.perf_counter()
     print(f"generating inputs in {args.out} ...", file=sys.stderr, flush=True)
-    inputs = generate(args.out, full=full)
+    inputs = generate_inputs(args.out, full)
     tables, targets = bench(inputs, full=full, repeat=repeat)
     summary = Table("Targets (issue 6)", ["target", "measured", "limit", "verdict"])
     for t in targets:
