@@ -31,10 +31,18 @@ FORMATS = {"keras-json", "keras-csv", "hf-trainer-state", "lightning-csv", "csv"
 SCENARIOS = {
     "healthy",
     "overfitting",
+    "underfitting",
+    "overconfidence",
+    "val-better-than-train",
     "divergence",
     "non-finite",
     "gradient-spikes",
+    "oscillation",
+    "warmup-instability",
     "plateau",
+    "not-converged",
+    "slow-convergence",
+    "frozen",
 }
 
 
@@ -73,6 +81,10 @@ def test_case_labels_are_well_formed(case: dict[str, Any]) -> None:
     must_not = set(case["must_not_fire"])
     may = set(case.get("may_fire", []))
     assert (must | must_not | may) <= known, "a label names a rule curvedoc does not have"
+    # rules_version 2: every case says, for every rule, whether it must, must not or may fire.
+    assert (must | must_not | may) == known, (
+        f"unlabelled rules: {sorted(known - must - must_not - may)}"
+    )
     assert not must & must_not, "a rule is both required and forbidden"
     assert not may & (must | must_not), "a grey-zone rule is also required or forbidden"
     assert case["format"] in FORMATS
