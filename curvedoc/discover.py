@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
@@ -88,6 +89,8 @@ def _hf_state(folder: Path) -> Path | None:
 def _head(path: Path, size: int = _HEAD_BYTES) -> bytes:
     """The first ``size`` bytes of the file, decompressed when it is gzip."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return b""  # a FIFO or device would block or never end: not a log
         with open(path, "rb") as fh:
             head = fh.read(size)
             if head.startswith(GZIP_MAGIC):

@@ -12,14 +12,25 @@ Two layers, on purpose:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SCHEMA_VERSION = 1
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters written as escapes (``\\n``, ``\\x1b``): file and
+    curve names end up in terminals, CI logs and workflow commands, where a raw newline or ESC
+    could start a fake ``::error::`` line or recolour the output."""
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
+
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -192,6 +203,11 @@ class Report(_Frozen):
     notes: list[str] = Field(default_factory=list)
     meta: dict[str, float | int | str | bool | None] = Field(default_factory=dict)
     error: str | None = None
+
+    @field_validator("source", "error")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        return one_line(value) if value is not None else None
 
     @property
     def worst_severity(self) -> str | None:

@@ -11,6 +11,7 @@ Precedence, lowest to highest: the default pack → the chosen pack (``--rules F
 
 from __future__ import annotations
 
+import re
 import string
 import sys
 from collections.abc import Mapping, Sequence
@@ -309,16 +310,37 @@ def _parse_advice(items: Any, label: str, where: str) -> tuple[AdviceTemplate, .
     return tuple(out)
 
 
+_SPEC = re.compile(r"^(?:.?[<>=^])?[+\- ]?z?#?0?(\d*)[,_]?(?:\.(\d+))?[bcdeEfFgGnosxX%]?$")
+
+
 def placeholders(template: str) -> set[str]:
-    """The field names a ``str.format`` template uses (``{best_x:g}`` → ``best_x``)."""
+    """The field names a ``str.format`` template uses (``{best_x:g}`` → ``best_x``).
+
+    Templates are data: a field is a plain name with an ordinary format spec. Attribute and index
+    access (``{curve.__class__}``), conversions (``!r``), nested fields and absurd widths
+    (``{x:>1000000000}``) are refused, so a pack can neither walk Python objects nor make the
+    advice huge.
+    """
     names: set[str] = set()
-    for _, fname, _, _ in string.Formatter().parse(template):
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    for _, fname, spec, conversion in parsed:
         if fname is None:
             continue
-        base = fname.split(".", 1)[0].split("[", 1)[0]
-        if not base or base.isdigit():
+        if not fname or fname.isdigit():
             raise ValueError("positional placeholders are not allowed")
-        names.add(base)
+        if not fname.isidentifier():
+            raise ValueError(f"{{{fname}}}: only plain names (no '.', '[' or expressions)")
+        if conversion is not None:
+            raise ValueError(f"{{{fname}!{conversion}}}: conversions are not allowed")
+        m = _SPEC.match(spec or "")
+        if m is None:
+            raise ValueError(f"{{{fname}:{spec}}}: not a plain number format")
+        if any(int(g) > 40 for g in m.groups() if g):
+            raise ValueError(f"{{{fname}:{spec}}}: width or precision above 40")
+        names.add(fname)
     return names
 
 

@@ -26,7 +26,7 @@ import pytest
 from curvedoc.api import diagnose_path_with_history
 from curvedoc.cli import main, rule_refs
 from curvedoc.formatters import FORMATTERS, RenderContext, render
-from curvedoc.model import History, Report
+from curvedoc.model import History, Report, one_line
 from curvedoc.packs import Settings, resolve_settings
 
 #: The name from the brief: closes a script block, opens one, rich markup, a table cell break,
@@ -91,10 +91,13 @@ def test_the_pipeline_carries_the_hostile_text(
     assert controls.error is None
     assert bad.error is not None
     assert any(HOSTILE in name for f in run.findings for name in f.curves)
-    assert {NEWLINE_NAME, ESCAPE_NAME} <= {name for f in controls.findings for name in f.curves}
-    assert CR_NAME in {c.name for c in controls.curves}
-    assert "\n" in run.source
-    assert "\n" in bad.source
+    # Control characters are written as escapes from the reader on (model.one_line), markup and
+    # quotes stay as text for each format to escape its own way.
+    named = {name for f in controls.findings for name in f.curves}
+    assert {one_line(NEWLINE_NAME), one_line(ESCAPE_NAME)} <= named
+    assert one_line(CR_NAME) in {c.name for c in controls.curves}
+    assert "\\n::error::" in run.source
+    assert "\\n::warning::" in bad.source
 
 
 # -- format-specific parsers: the hostile text must come back as text ---------------------------
@@ -222,35 +225,8 @@ def _lines(out: str) -> list[str]:
 
 
 # Known problems, each with its failing test kept here (strict: the mark must go when fixed).
-_XFAIL: dict[tuple[str, str], str] = {
-    ("terminal", "control"): (
-        "formatters/terminal.py prints curve names raw: an ESC from a JSON key reaches the "
-        "user's terminal (ANSI injection) and a newline or CR in a name starts a new line"
-    ),
-    ("terminal", "command"): (
-        "formatters/terminal.py: a curve named 'loss\\n::error::x' puts '::error::x' at the "
-        "start of a stdout line, which GitHub Actions runs as a workflow command"
-    ),
-    ("markdown", "control"): (
-        "formatters/markdown.py keeps raw control characters (ESC) of curve names in table cells"
-    ),
-    ("html", "control"): (
-        "formatters/html.py keeps raw control characters of names in the page (harmless in a "
-        "browser, but --format html on stdout carries ESC/CR to a terminal or CI log)"
-    ),
-    ("github", "control"): (
-        "formatters/github.py escapes %, CR and LF as @actions/core does, but passes ESC through: "
-        "a name's ANSI sequence recolours or hides text in the Actions log (low severity)"
-    ),
-    ("junit", "command"): (
-        "formatters/junit.py writes a newline of a name raw in the XML text, so '--format junit' "
-        "on stdout in GitHub Actions can start a line with '::error::' (write it as &#10;)"
-    ),
-    ("html", "command"): (
-        "formatters/html.py: a newline in a name or file name is written raw, so '--format html' "
-        "on stdout in GitHub Actions can start a line with '::error::' (write it as &#10;)"
-    ),
-}
+#: Known bugs per (format, check), kept as strict xfails; all fixed so far.
+_XFAIL: dict[tuple[str, str], str] = {}
 
 
 def _maybe_xfail(fmt: str, check: str) -> list[pytest.MarkDecorator]:
@@ -301,7 +277,6 @@ def test_no_line_is_a_workflow_command_from_the_log(
     assert offending == []
 
 
-@pytest.mark.xfail(strict=True, reason=_XFAIL[("terminal", "control")])
 def test_terminal_with_color_adds_no_escape_from_the_log(
     rendered_inputs: tuple[list[Report], RenderContext],
 ) -> None:
@@ -315,21 +290,8 @@ def test_terminal_with_color_adds_no_escape_from_the_log(
 @pytest.mark.parametrize(
     "fmt",
     [
-        pytest.param(
-            "terminal",
-            marks=pytest.mark.xfail(strict=True, reason=_XFAIL[("terminal", "command")]),
-        ),
-        pytest.param(
-            "json",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "formatters/common.py error_line() prefixes report.source raw; the CLI prints "
-                    "it to stderr, so a file named 'bad\\n::warning::x.csv' writes a "
-                    "'::warning::x.csv' line (fix: one_line() the source)"
-                ),
-            ),
-        ),
+        "terminal",
+        "json",
         "github",
     ],
 )
@@ -432,14 +394,6 @@ def test_advice_text_with_code_is_printed_as_text(
     assert "Run __import__('os').system('rm -rf /') {not a placeholder} with care" in texts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "packs.placeholders() checks only the name before '.'/'[': '{curve.__class__.__mro__}' "
-        "passes validation and str.format walks Python attributes into the advice (no code runs, "
-        "but a pack is meant to be data; fix: reject '.' and '[' in field names)"
-    ),
-)
 def test_pack_placeholder_cannot_walk_attributes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -455,13 +409,6 @@ def test_pack_placeholder_cannot_walk_attributes(
         resolve_settings(rules=pack, config=None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "packs: a format spec's width is unchecked: '{best_x:>10000000}' makes a 10 MB advice "
-        "string (10**9 would take a GB); fix: reject format specs wider than a few dozen"
-    ),
-)
 def test_pack_format_spec_cannot_blow_up_the_advice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

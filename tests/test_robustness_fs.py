@@ -107,13 +107,6 @@ def fifo(tmp_path: Path) -> Iterator[Path]:
     _unblock_fifo(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "readers/_text.py read_bytes() opens a FIFO and blocks until a writer comes (forever, "
-        "for 'curvedoc diagnose pipe.csv'); fix: stat() and refuse anything but a regular file"
-    ),
-)
 def test_fifo_is_an_error_not_a_hang(fifo: Path) -> None:
     report, seconds, blocked = run_with_deadline(
         lambda: diagnose_path(fifo, SETTINGS), 3.0, lambda: _unblock_fifo(fifo)
@@ -123,10 +116,6 @@ def test_fifo_is_an_error_not_a_hang(fifo: Path) -> None:
     assert_clear_error(report, fifo)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="readers/_text.py: a FIFO among the inputs blocks the whole command (see above)",
-)
 def test_fifo_among_inputs_does_not_stop_the_others(
     tmp_path: Path, fifo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -142,14 +131,6 @@ def test_fifo_among_inputs_does_not_stop_the_others(
     assert str(good) in out.out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "discover.py _head() opens every candidate file of a folder, a FIFO too, and blocks: "
-        "'curvedoc diagnose runs/' hangs when runs/ holds a named pipe; fix: skip non-regular "
-        "files (stat.S_ISREG) before opening"
-    ),
-)
 def test_fifo_in_a_folder_of_runs_does_not_hang(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -197,14 +178,6 @@ def _child_peak(path: Path, limit_mb: int) -> tuple[str | None, float]:
 
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "readers/_text.py read_bytes(): st_size is 0 for a device, then fh.read() reads "
-        "/dev/zero (or /dev/urandom) until memory runs out; fix: refuse non-regular files and "
-        "read at most _MAX_BYTES + 1 bytes"
-    ),
-)
 def test_endless_device_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     link = tmp_path / "history.json"
     link.symlink_to("/dev/zero")

@@ -184,23 +184,8 @@ EXTREME_LOGS = {
     "subnormal": "epoch,loss,val_loss\n1,5e-324,1e-320\n2,4e-324,2e-320\n3,3e-324,3e-320\n",
     "overflow_to_inf": "epoch,loss\n1,1e309\n2,-1e309\n3,0.5\n4,0.4\n",
 }
-_CRASHES: dict[tuple[str, str], str] = {
-    ("values_pm_1e308", "terminal"): (
-        "formatters/chart.py _level(): (v - lo) / (hi - lo) overflows for values ±1e308, "
-        "round(nan) raises ValueError (scale halves, as engine._sketch does)"
-    ),
-    ("steps_1e308", "terminal"): (
-        "formatters/sparkline.py _column(): (x - start) / (end - start) overflows for an x axis "
-        "reaching 1e308, math.floor(inf) raises OverflowError"
-    ),
-    ("values_pm_1e308", "markdown"): (
-        "formatters/sparkline.py draw(): the value range of ±1e308 overflows to inf, "
-        "int(nan) raises ValueError (markdown curve table)"
-    ),
-    ("values_pm_1e308", "github"): (
-        "formatters/sparkline.py draw() via the markdown step summary (as for markdown)"
-    ),
-}
+#: Known crashes per (log, format), kept as strict xfails; the drawing overflows are fixed.
+_CRASHES: dict[tuple[str, str], str] = {}
 
 
 def _extreme_params() -> list[object]:

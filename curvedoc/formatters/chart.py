@@ -14,6 +14,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from curvedoc.formatters.scale import fraction
+
 BRAILLE_BASE = 0x2800
 #: Dot bit for (dx, dy) in a cell, dy counted from the top (Unicode braille numbering).
 _BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
@@ -32,7 +34,7 @@ class Chart:
 def _level(v: float, lo: float, hi: float, height: int) -> int:
     if hi == lo:
         return height // 2
-    return max(0, min(height - 1, round((v - lo) / (hi - lo) * (height - 1))))
+    return round(fraction(v, lo, hi) * (height - 1))
 
 
 def braille_chart(

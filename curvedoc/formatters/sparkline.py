@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from curvedoc.formatters.scale import fraction, lerp
 from curvedoc.model import SEVERITY_RANK, CurveSummary, Finding
 
 BLOCKS = "▁▂▃▄▅▆▇█"
@@ -63,7 +64,7 @@ def draw(values: Sequence[float | None], *, log_scale: bool | None = None) -> Sp
         elif s_hi == s_lo:
             chars.append(BLOCKS[top // 2])
         else:
-            chars.append(BLOCKS[round((scaled(v) - s_lo) / (s_hi - s_lo) * top)])
+            chars.append(BLOCKS[round(fraction(scaled(v), s_lo, s_hi) * top)])
     return Sparkline("".join(chars), log_scale=log_scale)
 
 
@@ -71,7 +72,7 @@ def _column(x: float, start: float, end: float, width: int) -> int:
     """The column of position ``x`` on an axis ``[start, end]`` drawn ``width`` columns wide."""
     if end <= start:
         return 0
-    return min(width - 1, max(0, math.floor((x - start) / (end - start) * width)))
+    return min(width - 1, math.floor(fraction(x, start, end) * width))
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,8 @@ def bucket_positions(curve: CurveSummary) -> list[float]:
     if n == 1:
         return [lo]
     if curve.points == n:
-        return [lo + i * (hi - lo) / (n - 1) for i in range(n)]
-    return [lo + (i + 0.5) * (hi - lo) / n for i in range(n)]
+        return [lerp(lo, hi, i / (n - 1)) for i in range(n)]
+    return [lerp(lo, hi, (i + 0.5) / n) for i in range(n)]
 
 
 def place(curve: CurveSummary, axis: Axis) -> list[float | None]:

@@ -15,7 +15,6 @@ rely on is enforced here, identically for all formats:
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,18 +23,11 @@ from typing import Any
 import numpy as np
 
 from curvedoc.errors import ConfigError, CurvedocError, InputError
-from curvedoc.model import Curve, FloatArray, History
+from curvedoc.model import Curve, FloatArray, History, one_line
 from curvedoc.readers import roles
 from curvedoc.readers._numeric import BoolArray
 
 IGNORE = "ignore"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def one_line(text: str) -> str:
-    """``text`` with control characters escaped, so a note or error stays one line even when a
-    column name holds a newline (JSON keys can)."""
-    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
 
 
 def clean_error(err: CurvedocError) -> CurvedocError:
@@ -227,7 +219,9 @@ def assemble(
                 "kept as 'other' so the step curve is the training curve"
             )
         direction = over.directions.get(s.name, direction)
-        curves.append(Curve(s.name, role, split, x, y, unit, direction))
+        # Names reach terminals, CI logs and workflow commands: control characters (ESC, CR,
+        # LF) are written escaped, so no log can inject colours, lines or commands.
+        curves.append(Curve(one_line(s.name), role, split, x, y, unit, direction))
 
     if bookkeeping:
         out_notes.append(f"not curves (bookkeeping columns): {_names(bookkeeping)}")

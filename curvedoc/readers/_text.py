@@ -8,6 +8,7 @@ is and what to do instead of a generic "not UTF-8".
 from __future__ import annotations
 
 import os
+import stat
 import zlib
 from pathlib import Path
 from typing import BinaryIO
@@ -28,11 +29,20 @@ _MAGICS: tuple[tuple[bytes, str], ...] = (
 def read_bytes(path: Path, source: str) -> bytes:
     """The file's bytes, or an InputError that says why they cannot be read."""
     try:
-        size = path.stat().st_size
-        if size > _MAX_BYTES:
-            raise InputError(f"file too large ({size} bytes) for a training log", path=source)
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(str(path))
+        # A FIFO would block until a writer comes, a device (/dev/zero) never ends: only regular
+        # files are logs. Standard input has its own path (read_stream).
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError("not a regular file (a pipe, socket or device)", path=source)
+        if st.st_size > _MAX_BYTES:
+            raise InputError(f"file too large ({st.st_size} bytes) for a training log", path=source)
         with open(path, "rb") as fh:
-            return fh.read()
+            data = fh.read(_MAX_BYTES + 1)  # a file that grows while read stays bounded
+        if len(data) > _MAX_BYTES:
+            raise InputError("file too large (it grew while being read)", path=source)
+        return data
     except InputError:
         raise
     except IsADirectoryError:
