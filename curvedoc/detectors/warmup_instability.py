@@ -39,6 +39,8 @@ class WarmupInstability(Detector):
     Parameters:
         early_fraction: the share of the run, at the start, that is searched.
         min_ratio: how far above its first value the loss must climb.
+        spike_ratio: in long logs, how far above its first value a single raw point must jump to
+            count on its own (the smoothed curve decides otherwise).
         min_points: fewest logged points in the run.
     """
 
@@ -52,6 +54,7 @@ class WarmupInstability(Detector):
     class Params(DetectorParams):
         early_fraction: float = Field(gt=0, le=0.5)
         min_ratio: float = Field(gt=1)
+        spike_ratio: float = Field(gt=1)
         min_points: int = Field(ge=3)
 
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
@@ -62,14 +65,29 @@ class WarmupInstability(Detector):
             if s.n < params.min_points or s.y[0] <= 0:
                 continue
             # Long (step-level) logs are judged on the smoothed curve, so one noisy mini-batch
-            # is not a blow-up; short ones point by point.
+            # is not a blow-up; short ones point by point. A blow-up of a few steps vanishes in
+            # the smoothing, so in long logs a raw point far above the start (spike_ratio, beyond
+            # what mini-batch noise reaches) counts too.
+            m = max(2, math.ceil(params.early_fraction * s.n))
             y = s.smooth if s.n >= 40 else s.y
             if y[0] <= 0:
                 continue
-            m = max(2, math.ceil(params.early_fraction * s.n))
             early = y[: m + 1]
             peak_i = int(np.argmax(early))
             ratio = float(early[peak_i] / y[0])
+            if s.n >= 40 and (peak_i == 0 or ratio < params.min_ratio):
+                raw = s.y[: m + 1]
+                raw_peak = int(np.argmax(raw))
+                raw_ratio = float(raw[raw_peak] / s.y[0])
+                # ... far above the start *and* above the early stretch's typical level, so an
+                # unluckily low first mini-batch does not make an ordinary one look like a jump.
+                typical = float(np.median(raw))
+                if (
+                    raw_peak > 0
+                    and raw_ratio >= params.spike_ratio
+                    and raw[raw_peak] >= params.spike_ratio * typical
+                ):
+                    y, early, peak_i, ratio = s.y, raw, raw_peak, raw_ratio
             if peak_i == 0 or ratio < params.min_ratio:
                 continue
             below = np.flatnonzero(y[peak_i:] < y[0])
