@@ -10,7 +10,13 @@ from pydantic import Field
 from curvedoc.context import Context
 from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import article, fmt_pct, fmt_value, fmt_x
-from curvedoc.detectors.progress import judged_curves, progress, reliable, remaining_gain
+from curvedoc.detectors.progress import (
+    Progress,
+    judged_curves,
+    progress,
+    reliable,
+    remaining_gain,
+)
 
 
 class NotConverged(Detector):
@@ -50,6 +56,8 @@ class NotConverged(Detector):
         annealed_ratio: not reported when the logged learning rate ends below this fraction of
             its peak: an annealing schedule makes the loss fall at the end by design, and the
             log cannot tell that apart from training that stopped early.
+        min_rate: without a pinned-down projection (the fit heads to its bound), the run is
+            still reported when it improves by at least this fraction per tenth of the run.
         max_extra: beyond this many run-lengths of extra training the curve is not "nearly
             there" but slow — that is ``slow-convergence``'s call.
     """
@@ -58,22 +66,18 @@ class NotConverged(Detector):
     name = "not-converged"
     summary = "still clearly improving at the end: train longer"
     needs = (("train_loss", "val_loss"),)
-    evidence_keys = (
-        "final_x",
-        "final_value",
+    evidence_keys = ("final_x", "final_value", "extra", "total", "gain_pct")
+    optional_evidence_keys = (
         "asymptote",
         "asymptote_low",
         "asymptote_high",
         "target_value",
         "within_pct",
-        "extra",
         "extra_low",
         "extra_high",
-        "total",
-        "gain_pct",
         "model",
+        "rate_pct",
     )
-    optional_evidence_keys = ()
 
     class Params(DetectorParams):
         tail_fraction: float = Field(gt=0, le=1)
@@ -83,69 +87,110 @@ class NotConverged(Detector):
         max_extra: float = Field(gt=0)
         max_spread: float = Field(gt=0)
         annealed_ratio: float = Field(ge=0, le=1)
+        min_rate: float = Field(gt=0)
 
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
         best: tuple[float, Observation] | None = None
         for curve in judged_curves(ctx):
             p = progress(ctx, curve, params.tail_fraction, params.within)
-            if p is None or p.projection is None or not p.best_near_end:
-                continue
-            if p.trend_z > -params.trend_z or not reliable(p, params.max_spread):
+            if p is None or not p.best_near_end or p.trend_z > -params.trend_z:
                 continue
             if ctx.lr_annealed_at(p.final_x, params.annealed_ratio):
                 continue  # the schedule annealed: the late gains are its doing, not unused time
-            gain = remaining_gain(p)
-            proj = p.projection
-            if gain < params.min_gain or not math.isfinite(proj.extra_x):
-                continue
-            if proj.extra_x > params.max_extra * p.run_length or proj.extra_x <= 0:
-                continue
-            unit = curve.x_unit
-            extra = _round_extra(proj.extra_x, unit)
-            target = (
-                proj.asymptote * (1 + params.within)
-                if curve.direction == "min"
-                else (proj.asymptote * (1 - params.within))
-            )
-            msg = (
-                f"{curve.name} is still improving at {unit} {fmt_x(p.final_x)} "
-                f"({fmt_value(p.final_value)}); {article(proj.model)} {proj.model} fit heads to "
-                f"{fmt_value(proj.asymptote)} ({fmt_value(proj.asymptote_low)}–"
-                f"{fmt_value(proj.asymptote_high)}), about {fmt_pct(gain)} better: about "
-                f"{fmt_x(extra)} more {unit}s "
-                f"({fmt_x(_round_extra(proj.extra_x_low, unit))}–"
-                f"{fmt_x(_round_extra(proj.extra_x_high, unit))}) to get within "
-                f"{fmt_pct(params.within)} of it"
-            )
-            obs = Observation(
-                curves=(curve.name,),
-                start=float(p.curve.x[max(0, len(p.curve) - 1 - 2)]),
-                end=p.final_x,
-                x_unit=unit,
-                message=msg,
-                confidence="high"
-                if proj.r2 >= 0.95 and p.trend_z <= -2 * params.trend_z
-                else "medium",
-                evidence={
-                    "final_x": p.final_x,
-                    "final_value": p.final_value,
-                    "asymptote": proj.asymptote,
-                    "asymptote_low": proj.asymptote_low,
-                    "asymptote_high": proj.asymptote_high,
-                    "target_value": target,
-                    "within_pct": round(params.within * 100, 3),
-                    "extra": extra,
-                    "extra_low": _round_extra(proj.extra_x_low, unit),
-                    "extra_high": _round_extra(proj.extra_x_high, unit),
-                    "total": p.final_x + extra,
-                    "gain_pct": round(gain * 100, 2),
-                    "model": proj.model,
-                },
-            )
-            if best is None or gain > best[0]:
-                best = (gain, obs)
+            obs = self._projected(p, params) or self._brisk(p, params)
+            if obs is not None:
+                gain = float(obs.evidence.get("gain_pct") or 0)
+                if best is None or gain > best[0]:
+                    best = (gain, obs)
         if best is not None:
             yield best[1]
+
+    @staticmethod
+    def _projected(p: Progress, params: Params) -> Observation | None:
+        """The fit pins down where the curve is heading, and it is within reach."""
+        proj = p.projection
+        if proj is None or not reliable(p, params.max_spread):
+            return None
+        gain = remaining_gain(p)
+        if gain < params.min_gain or not math.isfinite(proj.extra_x):
+            return None
+        if proj.extra_x > params.max_extra * p.run_length or proj.extra_x <= 0:
+            return None
+        if abs(proj.asymptote) < 1e-3 * abs(p.final_value):
+            return None  # heading to the fit's bound (zero): no level in sight, see _brisk
+        curve = p.curve
+        unit = curve.x_unit
+        extra = _round_extra(proj.extra_x, unit)
+        target = (
+            proj.asymptote * (1 + params.within)
+            if curve.direction == "min"
+            else (proj.asymptote * (1 - params.within))
+        )
+        msg = (
+            f"{curve.name} is still improving at {unit} {fmt_x(p.final_x)} "
+            f"({fmt_value(p.final_value)}); {article(proj.model)} {proj.model} fit heads to "
+            f"{fmt_value(proj.asymptote)} ({fmt_value(proj.asymptote_low)}–"
+            f"{fmt_value(proj.asymptote_high)}), about {fmt_pct(gain)} better: about "
+            f"{fmt_x(extra)} more {unit}s "
+            f"({fmt_x(_round_extra(proj.extra_x_low, unit))}–"
+            f"{fmt_x(_round_extra(proj.extra_x_high, unit))}) to get within "
+            f"{fmt_pct(params.within)} of it"
+        )
+        return Observation(
+            curves=(curve.name,),
+            start=float(curve.x[max(0, len(curve) - 1 - 2)]),
+            end=p.final_x,
+            x_unit=unit,
+            message=msg,
+            confidence="high" if proj.r2 >= 0.95 and p.trend_z <= -2 * params.trend_z else "medium",
+            evidence={
+                "final_x": p.final_x,
+                "final_value": p.final_value,
+                "asymptote": proj.asymptote,
+                "asymptote_low": proj.asymptote_low,
+                "asymptote_high": proj.asymptote_high,
+                "target_value": target,
+                "within_pct": round(params.within * 100, 3),
+                "extra": extra,
+                "extra_low": _round_extra(proj.extra_x_low, unit),
+                "extra_high": _round_extra(proj.extra_x_high, unit),
+                "total": p.final_x + extra,
+                "gain_pct": round(gain * 100, 2),
+                "model": proj.model,
+            },
+        )
+
+    @staticmethod
+    def _brisk(p: Progress, params: Params) -> Observation | None:
+        """No level in sight yet, but the pace is brisk: the run was simply cut short. Advise
+        half as much again and a re-check, rather than a number the data cannot support."""
+        if p.rate < params.min_rate:
+            return None
+        curve = p.curve
+        unit = curve.x_unit
+        extra = _round_extra(0.5 * p.run_length, unit)
+        gain = p.rate * 5  # the current pace over another half run, as a fraction
+        msg = (
+            f"{curve.name} is still falling briskly at {unit} {fmt_x(p.final_x)} "
+            f"({fmt_value(p.final_value)}): about {fmt_pct(p.rate)} per tenth of the run, with no "
+            "level in sight yet; the run was cut short"
+        )
+        return Observation(
+            curves=(curve.name,),
+            start=float(curve.x[max(0, len(curve) - 1 - 2)]),
+            end=p.final_x,
+            x_unit=unit,
+            message=msg,
+            confidence="medium",
+            evidence={
+                "final_x": p.final_x,
+                "final_value": p.final_value,
+                "extra": extra,
+                "total": p.final_x + extra,
+                "gain_pct": round(gain * 100, 2),
+                "rate_pct": round(p.rate * 100, 2),
+            },
+        )
 
 
 def _round_extra(v: float, unit: str) -> float:
