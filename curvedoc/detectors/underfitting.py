@@ -100,8 +100,9 @@ class Underfitting(Detector):
             return None  # "high relative to its start" needs a positive loss (not an RL surrogate)
         k = min(s.n, max(4, math.ceil(p.tail_fraction * s.n)))
         tail = s.y[-k:]
-        tail_change = (float(tail[0]) - float(tail[-1])) / max(
-            abs(float(tail[-1])), signal.tiny(s.y)
+        third = max(1, tail.size // 3)
+        tail_change = (float(np.median(tail[:third])) - float(np.median(tail[-third:]))) / max(
+            abs(float(np.median(tail))), signal.tiny(s.y)
         )
         if signal.mann_kendall_z(tail) < -p.flat_z and tail_change > 0.01:
             return None  # still learning: not-converged or slow-convergence territory

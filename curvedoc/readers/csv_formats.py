@@ -85,12 +85,24 @@ def sniff(table: Table) -> str:
     if names and names[0] == "epoch":
         if "train_loss" in names and "valid_loss" in names:
             return "fastai-csv"
-        return "keras-csv"
+        if _keras_order(names[1:]):
+            return "keras-csv"
+        return "csv"
     if names and names[0] in ("", "Unnamed: 0") and len(names) > 1:
         return "keras-pandas-csv"
     if "loss" in names and table.find(*_X_CANDIDATES) is None:
         return "keras-pandas-csv"
     return "csv"
+
+
+def _keras_order(keys: list[str]) -> bool:
+    """Keras' CSVLogger writes ``epoch`` then the sorted metric names, with any ``val_*`` name
+    first seen after epoch 0 appended at the end: a log whose columns are in another order was
+    written by something else (a hand-rolled loop), and is read as a generic CSV."""
+    head = list(keys)
+    while head and head[-1].startswith("val_") and head != sorted(head):
+        head.pop()
+    return head == sorted(head)
 
 
 def _row_numbers(n: int) -> FloatArray:
