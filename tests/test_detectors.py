@@ -413,3 +413,14 @@ def test_converged_noisy_run_with_large_learning_is_not_oscillation() -> None:
     s = np.arange(3000)
     loss = (2.0 * np.exp(-s / 200) + 0.3) * np.exp(RNG.normal(0, 0.2, s.size))
     assert "oscillation" not in rules(diagnose(curve("loss", "train_loss", loss, s, "step")))
+
+
+def test_chance_levels_are_only_the_unambiguous_ones() -> None:
+    from curvedoc.detectors.underfitting import chance_level
+
+    assert chance_level(0.6931, 0.01) is not None  # ln 2
+    assert chance_level(2.3026, 0.01) is not None  # ln 10
+    assert chance_level(6.9078, 0.01) is not None  # ln 1000 (ImageNet)
+    # For C in the dozens, ln C is within 1% of some loss by chance: not evidence of anything.
+    assert chance_level(2.471, 0.01) is None
+    assert chance_level(3.0, 0.01) is None
