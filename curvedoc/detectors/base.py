@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from curvedoc.context import Context
+    from curvedoc.model import Curve
 
 EvidenceValue = float | int | str | bool | None
 
@@ -74,3 +75,18 @@ class Detector(ABC):
     def missing_roles(cls, roles: set[str]) -> list[tuple[str, ...]]:
         """The groups of ``needs`` that ``roles`` does not satisfy."""
         return [group for group in cls.needs if not roles.intersection(group)]
+
+
+class PerLossDetector(Detector):
+    """A rule judged on each training loss curve, or on each validation loss when the log has
+    no training loss (divergence, oscillation, plateau): the loop lives here once."""
+
+    def detect(self, ctx: Context, params: Any) -> Iterator[Observation]:
+        for curve in ctx.curves("train_loss") or ctx.curves("val_loss"):
+            obs = self._curve(ctx, curve, params)
+            if obs is not None:
+                yield obs
+
+    @abstractmethod
+    def _curve(self, ctx: Context, curve: Curve, p: Any) -> Observation | None:
+        """The observation for one loss curve, or None."""

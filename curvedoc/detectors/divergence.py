@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import numpy as np
 from pydantic import Field
 
 from curvedoc import signal
 from curvedoc.context import Context
-from curvedoc.detectors.base import Detector, DetectorParams, Observation
+from curvedoc.detectors.base import DetectorParams, Observation, PerLossDetector
 from curvedoc.detectors.format import fmt_value, fmt_x
 from curvedoc.model import Curve
 
 
-class Divergence(Detector):
+class Divergence(PerLossDetector):
     """The loss blows up, or trends upward away from its best and does not come back.
 
     What it detects:
@@ -70,13 +69,6 @@ class Divergence(Detector):
         min_points: int = Field(ge=3)
         persistence: float = Field(gt=0, le=1)
         lr_factor: float = Field(gt=0, lt=1)
-
-    def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
-        curves = ctx.curves("train_loss") or ctx.curves("val_loss")
-        for curve in curves:
-            obs = self._curve(ctx, curve, params)
-            if obs is not None:
-                yield obs
 
     def _curve(self, ctx: Context, curve: Curve, p: Params) -> Observation | None:
         bad = np.flatnonzero(~np.isfinite(curve.y))

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import numpy as np
 from pydantic import Field
 
 from curvedoc import signal
 from curvedoc.context import Context
-from curvedoc.detectors.base import Detector, DetectorParams, Observation
+from curvedoc.detectors.base import DetectorParams, Observation, PerLossDetector
 from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
 from curvedoc.model import Curve
 
 
-class Oscillation(Detector):
+class Oscillation(PerLossDetector):
     """Large step-to-step bouncing with no progress: the learning rate is too high for the batch.
 
     What it detects:
@@ -73,13 +72,6 @@ class Oscillation(Detector):
         min_turns: float = Field(ge=0, le=1)
         progress_z: float = Field(gt=0)
         lr_factor: float = Field(gt=0, lt=1)
-
-    def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
-        curves = ctx.curves("train_loss") or ctx.curves("val_loss")
-        for curve in curves:
-            obs = self._curve(ctx, curve, params)
-            if obs is not None:
-                yield obs
 
     def _curve(self, ctx: Context, curve: Curve, p: Params) -> Observation | None:
         s = ctx.series(curve)

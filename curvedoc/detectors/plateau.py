@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 from pydantic import Field
 
 from curvedoc import signal
 from curvedoc.context import Context
-from curvedoc.detectors.base import Detector, DetectorParams, Observation
+from curvedoc.detectors.base import DetectorParams, Observation, PerLossDetector
 from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
 from curvedoc.model import Curve
 
 
-class Plateau(Detector):
+class Plateau(PerLossDetector):
     """Learning stalled for a long stretch at a level that was not the end of the road.
 
     What it detects:
@@ -76,13 +74,6 @@ class Plateau(Detector):
         escape_vs_stall: float = Field(ge=0)
         max_stall_pace: float = Field(gt=0, le=1)
         max_bins: int = Field(ge=20)
-
-    def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
-        curves = ctx.curves("train_loss") or ctx.curves("val_loss")
-        for curve in curves:
-            obs = self._curve(ctx, curve, params)
-            if obs is not None:
-                yield obs
 
     def _curve(self, ctx: Context, curve: Curve, p: Params) -> Observation | None:
         series = ctx.series(curve)
