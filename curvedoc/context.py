@@ -85,6 +85,16 @@ class Context:
         self._series[curve.name] = s
         return s
 
+    def epoch_mean(self, curve: Curve) -> Curve | None:
+        """The epoch means of a per-batch curve, when the log has both (Lightning's forked
+        ``X_step``/``X_epoch``). Single mini-batches are noisy by nature: rules about the *level*
+        of the training loss (its bounce, its ratio to validation) read the means; rules about
+        its *events* (divergence, NaN) keep the batches."""
+        if not curve.name.endswith("_step"):
+            return None
+        mean = self.history.get(curve.name[: -len("_step")] + "_epoch")
+        return mean if mean is not None and len(mean) >= 2 else None
+
     def pairs(self) -> list[tuple[Curve, Curve]]:
         """(train loss, validation loss) pairs matched by name stem.
 

@@ -79,7 +79,9 @@ class GradientExplosion(Detector):
 
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
         grads = ctx.curves("grad_norm")
-        curves = grads if grads else ctx.curves("train_loss")
+        # Without a gradient norm, the loss: but not single mini-batches that the log also
+        # averages per epoch (one hard batch is not an explosion, and nothing else tells).
+        curves = grads or tuple(c for c in ctx.curves("train_loss") if ctx.epoch_mean(c) is None)
         for curve in curves:
             obs = self._curve(ctx, curve, params)
             if obs is not None:

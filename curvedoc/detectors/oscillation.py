@@ -74,6 +74,7 @@ class Oscillation(PerLossDetector):
         lr_factor: float = Field(gt=0, lt=1)
 
     def _curve(self, ctx: Context, curve: Curve, p: Params) -> Observation | None:
+        curve = ctx.epoch_mean(curve) or curve  # judge epoch means, not single batches
         s = ctx.series(curve)
         if s.n == 0 or float(np.min(s.y)) <= 0:
             return None  # bounce "relative to the level" needs a positive loss (not RL surrogates)

@@ -59,7 +59,8 @@ class ValBetterThanTrain(Detector):
         min_points: int = Field(ge=1)
 
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
-        for train, val in ctx.pairs():
+        for train_curve, val in ctx.pairs():
+            train = ctx.epoch_mean(train_curve) or train_curve  # compare means with means
             ts, vs = ctx.series(train), ctx.series(val)
             if ts.n < 2 or vs.n < 2:
                 continue

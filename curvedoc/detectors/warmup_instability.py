@@ -75,7 +75,8 @@ class WarmupInstability(Detector):
             early = y[: m + 1]
             peak_i = int(np.argmax(early))
             ratio = float(early[peak_i] / y[0])
-            if s.n >= 40 and (peak_i == 0 or ratio < params.min_ratio):
+            batches = ctx.epoch_mean(curve) is not None  # single batches: only the smoothed view
+            if s.n >= 40 and not batches and (peak_i == 0 or ratio < params.min_ratio):
                 raw = s.y[: m + 1]
                 raw_peak = int(np.argmax(raw))
                 raw_ratio = float(raw[raw_peak] / s.y[0])
