@@ -155,6 +155,7 @@ def diagnose_many(
     directions: Mapping[str, str] | None = None,
     config: str | Path | None = None,
     pattern: str | None = None,
+    hparams: Mapping[str, Any] | None = None,
 ) -> list[Report]:
     """Diagnose every source (paths, ``PATH#RUN``, ``-``, :class:`RunRef` s, histories) in
     parallel.
@@ -163,7 +164,8 @@ def diagnose_many(
     one, a :class:`~concurrent.futures.ProcessPoolExecutor` with ``jobs`` workers (default: the
     number of CPUs) is started for the call, or nothing at all when there is a single item or
     ``jobs == 1``. ``settings`` (as the CLI resolves them) or ``rules``/``select``/``ignore``/
-    ``params``/``columns``/``directions``/``config`` (as :func:`curvedoc.diagnose` takes them)
+    ``params``/``columns``/``directions``/``config``/``hparams`` (as :func:`curvedoc.diagnose`
+    takes them)
     configure the rules; a configuration error raises :class:`~curvedoc.errors.ConfigError`
     here, before any work is sent. ``pattern`` reads text inputs as console logs. Returns the
     reports in input order (see the module docstring).
@@ -177,6 +179,7 @@ def diagnose_many(
             columns=columns,
             directions=directions,
             config=config,
+            hparams=dict(hparams or {}),
         )
     results = diagnose_many_with_histories(
         sources, settings=settings, executor=executor, jobs=jobs, pattern=pattern, keep=False

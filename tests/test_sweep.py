@@ -225,3 +225,20 @@ def test_with_histories(sweep: Path) -> None:
     assert pairs[0][1] is not None
     assert pairs[0][1].get("val_loss") is not None
     assert pairs[1][0].error is not None
+
+
+def test_diagnose_many_takes_stated_hyperparameters_like_diagnose(tmp_path: Path) -> None:
+    import json
+
+    log = tmp_path / "history.json"
+    log.write_text(
+        json.dumps(
+            {
+                "loss": [1.0, 0.7, 0.5, 0.4, 0.33, 0.28, 0.24, 0.21, 0.18, 0.16, 0.14, 0.12],
+                "val_loss": [1.0, 0.8, 0.66, 0.6, 0.58, 0.6, 0.63, 0.67, 0.72, 0.78, 0.84, 0.9],
+            }
+        )
+    )
+    (report,) = diagnose_many([log], jobs=1, hparams={"weight_decay": 1e-4})
+    wd = next(a for a in report.advice if a.param == "weight_decay")
+    assert "from 0.0001 to 0.0003" in wd.text
