@@ -81,7 +81,34 @@ def diagnose(
     Raises
     :class:`~curvedoc.errors.CurvedocError` on bad input or configuration.
     """
-    settings = resolve_settings(
+    settings = settings_for(
+        rules=rules,
+        select=select,
+        ignore=ignore,
+        params=params,
+        columns=columns,
+        directions=directions,
+        config=config,
+        hparams=hparams,
+    )
+    history = load(source, columns=settings.columns, directions=settings.directions)
+    return engine.run(history, settings)
+
+
+def settings_for(
+    *,
+    rules: str | Path | None = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+    config: str | Path | None = None,
+    hparams: Mapping[str, Any] | None = None,
+) -> Settings:
+    """The :class:`Settings` for the Python API's keyword arguments (shared by :func:`diagnose`
+    and :func:`curvedoc.sweep.diagnose_many`, so both read them the same way)."""
+    return resolve_settings(
         rules=rules,
         select=select,
         ignore=ignore,
@@ -91,8 +118,6 @@ def diagnose(
         config=config,
         hparams=dict(hparams or {}),
     )
-    history = load(source, columns=settings.columns, directions=settings.directions)
-    return engine.run(history, settings)
 
 
 def diagnose_history(history: History, settings: Settings) -> Report:

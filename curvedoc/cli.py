@@ -552,7 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[debug, settings],
         help="diagnose one or more training logs",
         description="Diagnose training logs. Exit 0: nothing at or above --fail-on; 1: findings"
-        " at or above it; 2: usage/config error or an unreadable input.",
+        " at or above it; 2: usage/config error, an unreadable input or a crashed rule.",
     )
     d.add_argument("paths", nargs="+", metavar="PATH", help="a training log file or run folder")
     d.add_argument(

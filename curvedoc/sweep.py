@@ -35,7 +35,7 @@ from curvedoc.discover import RunRef, discover
 from curvedoc.errors import CurvedocError
 from curvedoc.formatters.common import SummaryRow, rank, summary_rows
 from curvedoc.model import History, Report
-from curvedoc.packs import Settings, resolve_settings
+from curvedoc.packs import Settings
 
 Source = str | os.PathLike[str] | RunRef | History
 _MAX_CHUNK = 64
@@ -171,15 +171,17 @@ def diagnose_many(
     reports in input order (see the module docstring).
     """
     if settings is None:
-        settings = resolve_settings(
+        from curvedoc.api import settings_for
+
+        settings = settings_for(
             rules=rules,
             select=select,
             ignore=ignore,
-            set_params=dict(params or {}),
+            params=params,
             columns=columns,
             directions=directions,
             config=config,
-            hparams=dict(hparams or {}),
+            hparams=hparams,
         )
     results = diagnose_many_with_histories(
         sources, settings=settings, executor=executor, jobs=jobs, pattern=pattern, keep=False
