@@ -8,7 +8,11 @@ optimization ... by extrapolation of learning curves", 2015). We fit both on nor
 is scale-free), keep the better one, and bootstrap the residuals for an uncertainty band on the
 asymptote and on the time needed to get close to it.
 
-``scipy.optimize`` is imported here, lazily, only when a detector needs a projection.
+Both families are linear in (a, b) once the decay rate c is fixed, so the fit is a search over
+c alone with a and b in closed form (variable projection), done on a grid in numpy for the
+fit and all its bootstrap resamples at once. It is global (no starting guess to get stuck
+near) and needs no ``scipy.optimize``, whose import alone used to cost a still-improving run
+more than the whole diagnosis.
 """
 
 from __future__ import annotations
@@ -45,12 +49,15 @@ class Projection:
     r2: float
 
 
-def _exp(t: FloatArray, a: float, b: float, c: float) -> FloatArray:
-    return a + b * np.exp(-c * t)
+def _basis_time(model: str, t: FloatArray) -> FloatArray:
+    """Both families are ``a + b·exp(-c·u)``: u = t (exponential) or u = ln(1 + t) (power law,
+    since ``(t + 1)^(-c) = exp(-c·ln(1 + t))``)."""
+    return t if model == "exponential" else np.log1p(t)
 
 
-def _power(t: FloatArray, a: float, b: float, c: float) -> FloatArray:
-    return a + b * np.power(t + 1.0, -c)
+def _curve(model: str, t: FloatArray, a: float, b: float, c: float) -> FloatArray:
+    out: FloatArray = a + b * np.exp(-c * _basis_time(model, t))
+    return out
 
 
 def _time_to(model: str, a: float, b: float, c: float, target_gap: float) -> float:
@@ -64,37 +71,108 @@ def _time_to(model: str, a: float, b: float, c: float, target_gap: float) -> flo
     return float((b / target_gap) ** (1.0 / c)) - 1.0
 
 
+# The decay rate c is searched in [C_MIN, C_MAX] (normalised time): a coarse log grid, then three
+# finer grids around the best point, each REFINE points across two steps of the previous one.
+C_MIN, C_MAX = 1e-3, 50.0
+_COARSE = np.geomspace(C_MIN, C_MAX, 241)
+_REFINE = 33
+_ROUNDS = 3
+
+
+def _best_ab(
+    sp: FloatArray,
+    spp: FloatArray,
+    sy: FloatArray,
+    syp: FloatArray,
+    syy: FloatArray,
+    n: int,
+    a_min: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Least-squares ``a`` and ``b`` for fixed basis sums, with ``b >= 0`` and ``a >= a_min``.
+
+    For a fixed decay rate the model is linear in (a, b), so the constrained optimum is one of
+    three closed forms: the free solution, ``a`` on its bound, or no decay (``b = 0``). Each
+    is scored and the best feasible one kept. All arguments broadcast (samples × rates).
+    """
+
+    def sse(a: FloatArray, b: FloatArray) -> FloatArray:
+        out: FloatArray = syy - 2 * a * sy - 2 * b * syp + n * a * a + 2 * a * b * sp + b * b * spp
+        return out
+
+    var = spp - sp * sp / n
+    b_free = np.where(var > 0, (syp - sy * sp / n) / np.where(var > 0, var, 1.0), 0.0)
+    a_free = (sy - b_free * sp) / n
+    a_bnd = np.broadcast_to(a_min, a_free.shape)
+    b_bnd = np.maximum(0.0, (syp - np.where(np.isfinite(a_bnd), a_bnd, 0.0) * sp) / spp)
+    a_flat = np.maximum(sy / n, a_min)
+    b_flat = np.zeros_like(a_free)
+    s_free = np.where((b_free >= 0) & (a_free >= a_min), sse(a_free, b_free), np.inf)
+    s_bnd = np.where(
+        np.isfinite(a_bnd), sse(np.where(np.isfinite(a_bnd), a_bnd, 0.0), b_bnd), np.inf
+    )
+    s_flat = sse(a_flat, b_flat)
+    a = np.where(s_free <= s_bnd, a_free, a_bnd)
+    b = np.where(s_free <= s_bnd, b_free, b_bnd)
+    s = np.minimum(s_free, s_bnd)
+    flat = s_flat < s
+    return np.where(flat, a_flat, a), np.where(flat, b_flat, b), np.where(flat, s_flat, s)
+
+
+def _scan(
+    u: FloatArray, ys: FloatArray, a_min: FloatArray, rates: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Best (a, b, sse) for every sample (rows of ``ys``) at every rate (``rates``: one row of
+    rates per sample, or one shared row)."""
+    phi = np.exp(-rates[..., None] * u)  # (..., rates, points)
+    n = u.shape[0]
+    sp = phi.sum(axis=-1)
+    spp = (phi * phi).sum(axis=-1)
+    syp = ys @ phi.T if rates.ndim == 1 else np.einsum("sn,srn->sr", ys, phi)
+    sy = ys.sum(axis=-1, keepdims=True)
+    syy = (ys * ys).sum(axis=-1, keepdims=True)
+    return _best_ab(sp, spp, sy, syp, syy, n, a_min[:, None])
+
+
+def _fit_family(
+    model: str, t: FloatArray, ys: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Least-squares fit of ``a + b·exp(-c·u)`` to every row of ``ys`` (variable projection:
+    a grid search over c, with a and b in closed form at each c). Returns a, b, c, sse."""
+    u = _basis_time(model, t)
+    # A curve that is positive everywhere (almost every loss) cannot head below zero. Centre
+    # the values so that the sums below keep their precision.
+    mean = ys.mean(axis=1)
+    a_min = np.where(ys.min(axis=1) > 0, 0.0, -np.inf) - mean
+    yc = ys - mean[:, None]
+    rows = np.arange(ys.shape[0])
+    _, _, s = _scan(u, yc, a_min, _COARSE)
+    k = np.argmin(s, axis=1)
+    lo = _COARSE[np.maximum(k - 1, 0)]
+    hi = _COARSE[np.minimum(k + 1, _COARSE.size - 1)]
+    for _ in range(_ROUNDS):
+        rates = np.geomspace(lo, hi, _REFINE, axis=1)  # (samples, REFINE)
+        a, b, s = _scan(u, yc, a_min, rates)
+        k = np.argmin(s, axis=1)
+        best_c = rates[rows, k]
+        step = (hi / lo) ** (1.0 / (_REFINE - 1))
+        lo, hi = np.maximum(best_c / step, C_MIN), np.minimum(best_c * step, C_MAX)
+    return a[rows, k] + mean, b[rows, k], best_c, s[rows, k]
+
+
 def _fit(
     t: FloatArray, y: FloatArray, only: str | None = None
 ) -> tuple[str, tuple[float, float, float], FloatArray] | None:
-    from scipy.optimize import curve_fit
-
-    # A curve that is positive everywhere (almost every loss) cannot head below zero.
-    a_min = 0.0 if float(np.min(y)) > 0 else -np.inf
     fits: list[tuple[str, tuple[float, float, float], FloatArray, float]] = []
-    span = float(y[0] - y[-1])
-    for name, fn, p0 in (
-        ("exponential", _exp, (float(y[-1]) - 0.1 * abs(span), abs(span) + 1e-12, 3.0)),
-        ("power-law", _power, (float(y[-1]) - 0.5 * abs(span), abs(span) + 1e-12, 1.0)),
-    ):
+    for name in ("exponential", "power-law"):
         if only is not None and name != only:
             continue
-        p0 = (max(p0[0], a_min + 1e-9 * abs(float(y[-1]))), p0[1], p0[2])
-        try:
-            popt, _ = curve_fit(
-                fn,
-                t,
-                y,
-                p0=p0,
-                bounds=([a_min, 0.0, 1e-3], [np.inf, np.inf, 50.0]),
-                maxfev=2000,
-            )
-        except (RuntimeError, ValueError, TypeError):
-            continue
-        resid = y - fn(t, *popt)
-        sse = float(np.sum(resid**2))
-        if math.isfinite(sse):
-            fits.append((name, (float(popt[0]), float(popt[1]), float(popt[2])), resid, sse))
+        with np.errstate(all="ignore"):
+            a, b, c, _ = _fit_family(name, t, y[None, :])
+            params = (float(a[0]), float(b[0]), float(c[0]))
+            resid = y - _curve(name, t, *params)
+            sse = float(np.sum(resid**2))
+        if math.isfinite(sse) and all(math.isfinite(v) for v in params):
+            fits.append((name, params, resid, sse))
     if not fits:
         return None
     fits.sort(key=lambda f: f[3])
@@ -140,7 +218,6 @@ def project(
     r2 = 1.0 - float(np.sum(resid**2)) / total if total > 0 else 0.0
     if r2 < 0.5:
         return None
-    fn = _exp if model == "exponential" else _power
 
     def extra(a_: float, b_: float, c_: float) -> float:
         # "Within 1% of the asymptote"; for an asymptote near zero, 1% of the current level.
@@ -148,17 +225,18 @@ def project(
         return max(_time_to(model, a_, b_, c_, target) - 1.0, 0.0)
 
     rng = np.random.default_rng(seed)
-    fit_y = fn(t, a, b, c)
+    fit_y = _curve(model, t, a, b, c)
     asym: list[float] = []
     extras: list[float] = []
-    for _ in range(bootstrap):
-        yb = fit_y + rng.choice(resid, size=resid.size, replace=True)
-        refit = _fit(t, yb, only=model)
-        if refit is None:
-            continue
-        ab, bb, cb = refit[1]
-        asym.append(ab)
-        extras.append(extra(ab, bb, cb))
+    if bootstrap > 0:
+        ys_b = fit_y + rng.choice(resid, size=(bootstrap, resid.size), replace=True)
+        with np.errstate(all="ignore"):
+            ab, bb, cb, sb = _fit_family(model, t, ys_b)
+        for i in range(bootstrap):
+            if not all(math.isfinite(float(v[i])) for v in (ab, bb, cb, sb)):
+                continue
+            asym.append(float(ab[i]))
+            extras.append(extra(float(ab[i]), float(bb[i]), float(cb[i])))
     scale_x = x1 - x0
     e = extra(a, b, c)
     if asym:
@@ -169,7 +247,7 @@ def project(
         e_lo = e_hi = e
     return Projection(
         model=model,
-        fitted_final=float(fn(np.array([1.0]), a, b, c)[0]) * level,
+        fitted_final=float(_curve(model, np.array([1.0]), a, b, c)[0]) * level,
         asymptote=a * level,
         asymptote_low=float(a_lo) * level,
         asymptote_high=float(a_hi) * level,
