@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from curvedoc.errors import InputError
@@ -164,8 +165,8 @@ def test_selector_on_a_plain_file_and_a_real_hash(tmp_path: Path) -> None:
 
 
 def test_big_numeric_block_is_parsed_in_one_go(tmp_path: Path) -> None:
-    """A big clean block goes through numpy.loadtxt (no string per cell) and gives exactly
-    float()'s values; one non-number sends it down the string route with the same result."""
+    """A big regular block is parsed chunk by chunk into a float matrix with a blank mask, with
+    exactly float()'s values; NA is a blank there; a word sends it down the string route."""
     import random
 
     from curvedoc.readers._table import parse_delimited
@@ -185,9 +186,20 @@ def test_big_numeric_block_is_parsed_in_one_go(tmp_path: Path) -> None:
     h = read_path(write(tmp_path, "big.csv", text))
     assert curve(h, "loss").y.tolist() == [r[2] for r in want]
     assert h.format == "keras-csv"
-    # a NA cell: the string route, same numbers, the NA dropped
+    # a NA cell: still the matrix, the cell marked blank, the NA dropped
     na = text.replace(rows[100], rows[100].rsplit(",", 1)[0] + ",NA")
-    assert parse_delimited(na, "big.csv").numeric is None
+    na_table = parse_delimited(na, "big.csv")
+    assert na_table.numeric is not None
+    assert na_table.missing is not None
+    assert na_table.has_blank_cells()
+    assert np.argwhere(na_table.missing).tolist() == [[100, 3]]
+    assert na_table.columns[3][100] == ""
+    assert "" in na_table.columns[3]
+    # a word in a cell: the string route, which names the line
+    word = text.replace(rows[200], rows[200].rsplit(",", 1)[0] + ",oops")
+    assert parse_delimited(word, "big.csv").numeric is None
+    with pytest.raises(InputError, match=r"big_word.csv:202: val_loss: not a number"):
+        read_path(write(tmp_path, "big_word.csv", word))
     h2 = read_path(write(tmp_path, "big_na.csv", na))
     assert curve(h2, "loss").y.tolist() == [r[2] for r in want]
     assert len(curve(h2, "val_loss")) == 5999
@@ -195,3 +207,32 @@ def test_big_numeric_block_is_parsed_in_one_go(tmp_path: Path) -> None:
     appended = text + "\n".join(rows[:50]) + "\n"
     runs = read_runs(write(tmp_path, "appended.csv", appended))
     assert [len(curve(r, "loss")) for r in runs] == [6000, 50]
+
+
+def test_chunked_numeric_parse_matches_the_string_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunk boundaries fall anywhere: every cell still lands in its own row and column, blanks
+    stay blanks, NaN stays a number."""
+    import random
+
+    from curvedoc.readers import _table
+    from curvedoc.readers._numeric import parse_strings
+
+    rnd = random.Random(7)
+
+    def cell() -> str:
+        r = rnd.random()
+        return "" if r < 0.3 else ("nan" if r < 0.35 else f"{rnd.uniform(-3, 3):.5g}")
+
+    rows = [",".join([str(i), *(cell() for _ in range(3))]) for i in range(3000)]
+    text = "step,loss,val_loss,lr\n" + "\n".join(rows) + "\n"
+    monkeypatch.setattr(_table, "_NUMERIC_BLOCK_MIN", 0)
+    monkeypatch.setattr(_table, "_CHUNK_CHARS", 997)
+    table = _table.parse_delimited(text, "sparse.csv")
+    assert table.numeric is not None
+    assert table.missing is not None
+    for j in range(4):
+        want = parse_strings([r.split(",")[j] for r in rows])
+        got = table.numeric[:, j]
+        assert table.missing[:, j].tolist() == want.missing.tolist()
+        assert np.array_equal(got, want.values, equal_nan=True)
+    assert list(table.lines) == list(range(2, 3002))

@@ -13,39 +13,44 @@ This layer knows nothing about loggers; it only makes messy tables regular:
 Rows are split with ``str.split`` when the file has no quotes (fast), else with :mod:`csv`.
 Every data row remembers its line number so later errors can name it.
 
-A big, regular, all-numeric block (the common million-row log) is parsed in C by
-``numpy.loadtxt`` straight into a float matrix (:attr:`Table.numeric`), with no Python string
-per cell; its values are the same correctly rounded doubles ``float()`` gives. Anything it
-refuses (a blank, ``NA``, text) goes the string route, which can name the offending line.
+A big, regular block of numbers and blanks (the common million-row log, sparse validation
+columns included) is parsed a few megabytes at a time straight into a float matrix
+(:attr:`Table.numeric`) and a blank-cell mask (:attr:`Table.missing`), so the strings of one
+chunk at most are alive at once; its values are the correctly rounded doubles ``float()``
+gives. Anything else (text in a cell, a ragged row) goes the string route, which can name the
+offending line.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
 import numpy as np
+import numpy.typing as npt
 
 from curvedoc.errors import InputError
 from curvedoc.model import FloatArray
 from curvedoc.readers import roles
 from curvedoc.readers._assemble import Series
-from curvedoc.readers._numeric import NumericColumn, parse_strings
+from curvedoc.readers._numeric import BoolArray, NumericColumn, parse_strings
 
 _DELIMITERS = (",", "\t", ";", "|")
 _LEADING_SPACE = re.compile(r"\s*")
 _NUMERIC_BLOCK_MIN = 64 * 1024  # below this, the string route is as fast
+_CHUNK_CHARS = 4 << 20  # cells of this much text at a time (bounds the strings alive at once)
 
 
 class NumericCells(Sequence[str]):
-    """A column of a numeric block seen as cell strings, made only when asked for (rarely)."""
+    """A column of a numeric block seen as cell strings, made only when asked for (rarely):
+    a blank cell reads ``""``, a number its ``repr``."""
 
-    def __init__(self, values: FloatArray) -> None:
+    def __init__(self, values: FloatArray, missing: BoolArray | None = None) -> None:
         self.values = values
+        self.missing = missing
 
     def __len__(self) -> int:
         return int(self.values.shape[0])
@@ -56,16 +61,21 @@ class NumericCells(Sequence[str]):
     def __getitem__(self, i: slice) -> list[str]: ...
     def __getitem__(self, i: int | slice) -> str | list[str]:
         if isinstance(i, slice):
-            return [repr(float(v)) for v in self.values[i]]
-        return repr(float(self.values[i]))
+            return [self._cell(k) for k in range(len(self))[i]]
+        return self._cell(range(len(self))[i])
+
+    def _cell(self, k: int) -> str:
+        if self.missing is not None and self.missing[k]:
+            return ""
+        return repr(float(self.values[k]))
 
     def __contains__(self, item: object) -> bool:
         if item == "":
-            return False  # a parsed number is never a blank cell
+            return self.missing is not None and bool(self.missing.any())
         return any(cell == item for cell in self)
 
     def __iter__(self) -> Iterator[str]:
-        return (repr(float(v)) for v in self.values)
+        return (self._cell(k) for k in range(len(self)))
 
 
 @dataclass
@@ -82,6 +92,8 @@ class Table:
     parsed: dict[int, NumericColumn] = field(default_factory=dict, repr=False)
     #: ``rows x columns`` floats when the whole body was one clean numeric block
     numeric: FloatArray | None = field(default=None, repr=False)
+    #: with :attr:`numeric`: where the cell was blank (or ``NA`` and the like)
+    missing: BoolArray | None = field(default=None, repr=False)
 
     @property
     def rows(self) -> int:
@@ -104,7 +116,7 @@ class Table:
     def has_blank_cells(self) -> bool:
         """Any empty cell (Lightning leaves them empty, unpadded; a C-level list search)."""
         if self.numeric is not None:
-            return False
+            return self.missing is not None and bool(self.missing.any())
         return any("" in col for col in self.columns)
 
 
@@ -141,36 +153,78 @@ def _regular_columns(body: str, delimiter: str, ncols: int) -> list[list[str]] |
     """
     if not body or body.startswith("\n") or "\n\n" in body:
         return None
-    raw = np.frombuffer(body.encode("utf-8"), dtype=np.uint8)
-    if len(delimiter.encode("utf-8")) != 1:
-        return None
-    bounds = np.concatenate(([0], np.flatnonzero(raw == 10) + 1, [raw.shape[0]]))
-    per_line = np.diff(np.searchsorted(np.flatnonzero(raw == ord(delimiter)), bounds))
-    if not bool(np.all(per_line == ncols - 1)):
+    if len(delimiter) != 1 or not _line_fields_regular(body, delimiter, ncols):
         return None
     flat = body.replace("\n", delimiter).split(delimiter)
     return [flat[j::ncols] for j in range(ncols)]
 
 
-def _numeric_block(body: str, delimiter: str, ncols: int) -> FloatArray | None:
-    """``body`` parsed by ``numpy.loadtxt`` when every cell is a number, else None."""
+def _line_fields_regular(chunk: str, delimiter: str, ncols: int) -> bool:
+    """Every line of ``chunk`` has exactly ``ncols`` fields (counted with numpy on the bytes;
+    the delimiter and newline are ASCII, so they never occur inside a multi-byte character)."""
+    raw = np.frombuffer(chunk.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    bounds = np.concatenate(([0], np.flatnonzero(raw == 10) + 1, [raw.shape[0]]))
+    per_line = np.diff(np.searchsorted(np.flatnonzero(raw == ord(delimiter)), bounds))
+    return bool(np.all(per_line == ncols - 1))
+
+
+def _numeric_rows(
+    body: str, delimiter: str, ncols: int
+) -> tuple[FloatArray, npt.NDArray[np.bool_]] | None:
+    """``body`` as a ``rows x columns`` float matrix and its blank-cell mask, when every line has
+    ``ncols`` fields and every cell is a number or blank (``NA`` and the like); else None.
+
+    Parsed a few megabytes at a time: each chunk is split into cells, every column of it goes
+    through ``float`` in C (``map``), and the cells are dropped before the next chunk, so a
+    million-row log never holds a Python string per cell at once. Anything else (text in a
+    cell, a ragged row) returns None for the string route, which names the offending line.
+    """
     if len(body) < _NUMERIC_BLOCK_MIN or body.startswith("\n") or "\n\n" in body:
-        return None  # loadtxt would skip blank lines and shift the line numbers
-    try:
-        block = np.loadtxt(
-            io.StringIO(body),
-            delimiter=delimiter,
-            dtype=np.float64,
-            ndmin=2,
-            comments=None,
-            quotechar=None,
-        )
-    except ValueError:
+        return None  # blank lines would shift the line numbers: the slow path handles them
+    if len(delimiter) != 1:
         return None
-    if block.shape[1] != ncols or block.shape[0] != body.count("\n") + 1:
-        return None  # a whitespace-only line was skipped: keep line numbers right
-    out: FloatArray = np.asfortranarray(block)  # column slices are contiguous
-    return out
+    nrows = body.count("\n") + 1
+    values = np.empty((nrows, ncols), dtype=np.float64, order="F")
+    missing = np.zeros((nrows, ncols), dtype=np.bool_, order="F")
+    pos = row = 0
+    size = len(body)
+    while pos < size:
+        end = body.find("\n", min(pos + _CHUNK_CHARS, size))
+        end = size if end < 0 else end
+        chunk = body[pos:end]
+        pos = end + 1
+        if not _line_fields_regular(chunk, delimiter, ncols):
+            return None
+        flat = chunk.replace("\n", delimiter).split(delimiter)
+        del chunk
+        k = len(flat) // ncols
+        for j in range(ncols):
+            col = parse_strings(flat[j::ncols])
+            if col.text_rows:
+                return None
+            values[row : row + k, j] = col.values
+            missing[row : row + k, j] = col.missing
+        row += k
+    if row != nrows:
+        return None
+    return values, missing
+
+
+def numeric_table(
+    names: list[str],
+    values: FloatArray,
+    missing: BoolArray | None,
+    first_line: int | Sequence[int],
+    notes: list[str] | None = None,
+) -> Table:
+    """A table over a float matrix; ``first_line`` numbers the rows from there, or lists them."""
+    n = values.shape[0]
+    lines = range(first_line, first_line + n) if isinstance(first_line, int) else first_line
+    cols: list[Sequence[str]] = [
+        NumericCells(values[:, j], None if missing is None else missing[:, j])
+        for j in range(values.shape[1])
+    ]
+    return Table(names, cols, lines, notes or [], numeric=values, missing=missing)
 
 
 def parse_delimited(text: str, source: str) -> Table:
@@ -198,11 +252,9 @@ def parse_delimited(text: str, source: str) -> Table:
     first_data_line = header_at + 2
 
     if delimiter is not None and not quoted and header_key not in body:
-        block = _numeric_block(body, delimiter, ncols)
-        if block is not None:
-            lines = range(first_data_line, first_data_line + block.shape[0])
-            cols: list[Sequence[str]] = [NumericCells(block[:, j]) for j in range(ncols)]
-            return Table(names, cols, lines, [], numeric=block)
+        parsed = _numeric_rows(body, delimiter, ncols)
+        if parsed is not None:
+            return numeric_table(names, parsed[0], parsed[1], first_data_line)
         regular = _regular_columns(body, delimiter, ncols)
         if regular is not None:
             nrows = len(regular[0]) if body else 0
@@ -260,12 +312,11 @@ def parse_delimited(text: str, source: str) -> Table:
 def row_slice(table: Table, start: int, stop: int) -> Table:
     """The rows ``start:stop`` of ``table`` as a table of their own (one run of several)."""
     if table.numeric is not None:
-        block = table.numeric[start:stop]
-        return Table(
+        return numeric_table(
             list(table.names),
-            [NumericCells(block[:, j]) for j in range(block.shape[1])],
+            table.numeric[start:stop],
+            None if table.missing is None else table.missing[start:stop],
             list(table.lines[start:stop]),
-            numeric=block,
         )
     return Table(
         list(table.names),
@@ -285,9 +336,9 @@ def parse_column(table: Table, j: int, source: str) -> NumericColumn | None:
     col = table.parsed.get(j)
     if col is None and table.numeric is not None:
         n = table.numeric.shape[0]
-        col = table.parsed[j] = NumericColumn(
-            np.ascontiguousarray(table.numeric[:, j]), np.zeros(n, dtype=np.bool_), (), None
-        )
+        blank = np.zeros(n, dtype=np.bool_) if table.missing is None else table.missing[:, j]
+        values = np.ascontiguousarray(table.numeric[:, j])
+        col = table.parsed[j] = NumericColumn(values, np.ascontiguousarray(blank), (), None)
     if col is None:
         col = table.parsed[j] = parse_strings(table.columns[j])
     if not col.text_rows:
@@ -324,7 +375,7 @@ def table_series(
         if j in skip:
             continue
         if not name:
-            if table.numeric is None and all(not c.strip() for c in table.columns[j]):
+            if _all_blank(table, j):
                 continue
             name = f"column {j + 1}"
         if roles.is_bookkeeping(name) and name not in keep_names:
@@ -338,6 +389,12 @@ def table_series(
     if text_columns:
         notes.append(f"not numeric, dropped: {', '.join(text_columns)}")
     return out, notes
+
+
+def _all_blank(table: Table, j: int) -> bool:
+    if table.numeric is not None:
+        return table.missing is not None and bool(table.missing[:, j].all())
+    return all(not c.strip() for c in table.columns[j])
 
 
 def x_from_column(table: Table, name: str, source: str) -> FloatArray:

@@ -101,6 +101,7 @@ def read_wandb_runs(
             table.lines,
             [f"run {run!r}, one of {len(runs)} in the export", *table.notes],
             numeric=None if table.numeric is None else table.numeric[:, keep],
+            missing=None if table.missing is None else table.missing[:, keep],
         )
         try:
             out.append(
