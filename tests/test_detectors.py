@@ -277,6 +277,43 @@ def test_a_well_trained_model_is_not_underfitting() -> None:
     assert "underfitting" not in rules(diagnose(curve("loss", "train_loss", y)))
 
 
+def _inflated_start_run(acc_level: float) -> tuple[Curve, ...]:
+    """A loss whose first epoch is inflated (an L2 penalty on fresh weights), then flat."""
+    e = np.arange(30)
+    zigzag = np.sin(2.5 * e)  # bouncing without a trend
+    loss = 1.25 + 7.0 * np.exp(-3.0 * e) + 0.03 * zigzag  # not a chance level
+    acc = acc_level - 0.4 * np.exp(-e) + 0.015 * zigzag
+    return (
+        curve("loss", "train_loss", loss, e),
+        curve("val_loss", "val_loss", loss * 1.04, e),
+        curve("accuracy", "train_metric", np.clip(acc, 0, 1), e, direction="max"),
+        curve("val_accuracy", "val_metric", np.clip(acc - 0.03, 0, 1), e, direction="max"),
+    )
+
+
+def test_training_accuracy_stuck_low_is_underfitting_despite_an_inflated_start() -> None:
+    f = finding(diagnose(*_inflated_start_run(0.8)), "underfitting")
+    assert f.evidence["accuracy_curve"] == "accuracy"
+    assert 0.75 < float(f.evidence["train_accuracy"] or 0) < 0.85
+    assert "accuracy" in f.curves
+
+
+def test_training_accuracy_near_perfect_with_an_inflated_start_is_not_underfitting() -> None:
+    assert "underfitting" not in rules(diagnose(*_inflated_start_run(0.99)))
+
+
+def test_rising_training_accuracy_is_not_stuck() -> None:
+    e = np.arange(30)
+    loss = 1.1 + 7.0 * np.exp(-3.0 * e) + RNG.normal(0, 0.03, e.size)
+    acc = 0.3 + 0.015 * e  # still climbing, whatever the loss does
+    r = diagnose(
+        curve("loss", "train_loss", loss, e),
+        curve("val_loss", "val_loss", loss, e),
+        curve("accuracy", "train_metric", acc, e, direction="max"),
+    )
+    assert "underfitting" not in rules(r)
+
+
 # -- overconfidence --------------------------------------------------------------------------
 def test_val_loss_up_with_accuracy_up_is_overconfidence_not_overfitting() -> None:
     e = np.arange(1, 31)
@@ -331,6 +368,16 @@ def test_early_blow_up_without_warmup_suggests_a_warmup() -> None:
     f = finding(diagnose(curve("loss", "train_loss", loss, STEPS, "step")), "warmup-instability")
     assert 50 <= float(f.evidence["peak_x"] or 0) <= 90
     assert any(a.param == "warmup_steps" and a.value for a in f.advice)
+
+
+def test_drift_of_smoothed_minibatch_noise_is_not_a_blow_up() -> None:
+    # Flat per-batch losses of an imbalanced classifier: single batches range 0.2-0.45, and a
+    # rolling median of a handful of them wanders by 30% at the start by chance alone.
+    steps = np.arange(9, 1300, 10, dtype=float)
+    loss = 0.34 + RNG.normal(0, 0.07, steps.size)
+    loss[:13] = [0.24, 0.26, 0.30, 0.31, 0.45, 0.27, 0.41, 0.41, 0.35, 0.44, 0.21, 0.44, 0.27]
+    r = diagnose(curve("train_loss_step", "train_loss", loss, steps, "step"))
+    assert "warmup-instability" not in rules(r)
 
 
 def test_early_bump_with_a_logged_warmup_is_not_reported() -> None:

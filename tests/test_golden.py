@@ -106,14 +106,6 @@ KNOWN_GAPS: dict[str, str] = {
         "oscillation missed: the epoch means swing 0.95-1.47 with no trend, but the bounce is "
         "under a quarter of what the first epoch learned"
     ),
-    "keras-csv/underfit_heavy_l2_digits.csv": (
-        "underfitting missed: the first epoch's L2 penalty inflates the starting loss (8.2), "
-        "so the flat 1.0 looks like an 85% improvement"
-    ),
-    "lightning-csv/underfit_imbalanced_majority_class.csv": (
-        "warmup-instability on the smoothed per-batch train_loss_step (0.31 -> 0.41 in the "
-        "first 10% of steps) while the epoch means only fall"
-    ),
 }
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 
 import numpy as np
 from pydantic import Field
 
 from curvedoc import signal
-from curvedoc.context import Context
+from curvedoc.context import Context, stem
 from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
 from curvedoc.model import Curve
@@ -39,6 +40,32 @@ def chance_level(value: float, tol: float) -> tuple[str, int | None] | None:
     return None
 
 
+_ACCURACY = re.compile(r"acc", re.IGNORECASE)
+_HEAD_WORDS = re.compile(r"(^|_)(loss|accuracy|acc)(?=$|_)")
+
+
+def _head(name: str) -> str:
+    """The part of a curve name that says which output it belongs to (``cls_loss`` and
+    ``cls_accuracy`` → ``cls``; ``loss`` and ``accuracy`` → empty)."""
+    return _HEAD_WORDS.sub("", stem(name)).strip("_")
+
+
+def training_accuracy(ctx: Context, loss: Curve) -> Curve | None:
+    """The accuracy-like training metric logged beside ``loss`` (Keras ``accuracy``,
+    ``cls_accuracy`` for a ``cls_loss``), when its values are fractions in [0, 1]."""
+    found = [
+        c
+        for c in ctx.curves("train_metric")
+        if c.direction == "max" and _ACCURACY.search(c.name) and _head(c.name) == _head(loss.name)
+    ]
+    if len(found) != 1:
+        return None
+    y = ctx.series(found[0]).y
+    if y.size < 4 or float(np.min(y)) < 0 or float(np.max(y)) > 1:
+        return None  # percentages, or something else that is not a share of examples
+    return found[0]
+
+
 class Underfitting(Detector):
     """The model cannot fit even the training data.
 
@@ -47,9 +74,11 @@ class Underfitting(Detector):
         of the run) while it is still high: either it improved by less than ``max_improvement``
         of where it started, or it settled on a chance level — ln C for a classifier guessing
         uniformly among C classes (the number of classes is inferred from the loss itself), 0.25
-        for squared error on balanced 0/1 targets. Training and validation losses staying
-        together (no generalisation gap) and an accuracy-like validation metric that does not
-        move strengthen the call.
+        for squared error on balanced 0/1 targets, or a training accuracy logged beside it has
+        stopped rising while it still gets more than ``1 - max_accuracy`` of the training
+        examples wrong (the loss's own start says nothing when something else inflates it at
+        first, e.g. the L2 penalty of a freshly initialised network). Training and validation
+        losses must stay together (no generalisation gap either way).
 
     Why it matters:
         More epochs will not help a model that has stopped learning at this level: it lacks
@@ -59,6 +88,9 @@ class Underfitting(Detector):
     Example:
         ``cls_loss`` 0.726 → 0.702 over 19 epochs, flat for the last 8; ``cls_val_loss`` stays
         at 0.693 (ln 2) and ``cls_val_accuracy`` at 0.527 → the classifier predicts the prior.
+        ``loss`` 8.2 → 1.1 on digits with an L2 penalty of 0.5, flat for 20 epochs while
+        ``accuracy`` stays at 0.80 and ``val_loss`` with the loss → it cannot fit its training
+        set.
 
     What to try:
         Check the data pipeline first (labels aligned with inputs, inputs normalised, no
@@ -73,6 +105,9 @@ class Underfitting(Detector):
         flat_z: the tail counts as flat when its Mann–Kendall z-score is above ``-flat_z``.
         max_gap: train and validation count as "together" when their final levels differ by
             less than this fraction.
+        max_accuracy: a training accuracy (a fraction in [0, 1]) that stopped rising below this
+            level counts as "cannot fit the training data". Labels that are noisier than
+            ``1 - max_accuracy`` look the same: the finding then says the task's ceiling is low.
     """
 
     code = "CD202"
@@ -80,7 +115,14 @@ class Underfitting(Detector):
     summary = "training loss stays high (or at chance level) and stopped improving"
     needs = (("train_loss",),)
     evidence_keys = ("start_value", "final_value", "final_x", "improvement_pct")
-    optional_evidence_keys = ("chance_level", "classes", "val_gap_pct", "val_curve")
+    optional_evidence_keys = (
+        "chance_level",
+        "classes",
+        "val_gap_pct",
+        "val_curve",
+        "accuracy_curve",
+        "train_accuracy",
+    )
 
     class Params(DetectorParams):
         max_improvement: float = Field(gt=0, lt=1)
@@ -88,6 +130,7 @@ class Underfitting(Detector):
         tail_fraction: float = Field(gt=0, le=1)
         flat_z: float = Field(gt=0)
         max_gap: float = Field(gt=0)
+        max_accuracy: float = Field(gt=0, lt=1)
 
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
         pairs = {t.name: v for t, v in ctx.pairs()}
@@ -116,8 +159,11 @@ class Underfitting(Detector):
             return None
         improvement = (start - final) / abs(start)
         chance = chance_level(final, p.chance_tol)
+        stuck = None
         if improvement >= p.max_improvement and chance is None:
-            return None
+            stuck = self._stuck_accuracy(ctx, curve, p)
+            if stuck is None:
+                return None
         evidence: dict[str, float | int | str | bool | None] = {
             "start_value": start,
             "final_value": final,
@@ -137,6 +183,13 @@ class Underfitting(Detector):
                 evidence["classes"] = chance[1]
             msg += f"; it sits at {chance[0]}"
             confidence = "high"
+        if stuck is not None:
+            evidence["accuracy_curve"] = stuck[0]
+            evidence["train_accuracy"] = round(stuck[1], 4)
+            msg += (
+                f"; {stuck[0]} stopped rising at {fmt_value(stuck[1])}: the model does not fit "
+                f"{fmt_pct(1 - stuck[1])} of its own training examples"
+            )
         if val is not None:
             vs = ctx.series(val)
             if vs.n >= 2:
@@ -148,7 +201,9 @@ class Underfitting(Detector):
                     return None  # a real gap either way: not (only) a capacity problem
                 msg += f"; {val.name} stays with it ({fmt_value(v_final)})"
         return Observation(
-            curves=(curve.name,) + ((val.name,) if val is not None else ()),
+            curves=(curve.name,)
+            + ((val.name,) if val is not None else ())
+            + ((stuck[0],) if stuck is not None else ()),
             start=float(s.x[0]),
             end=float(s.x[-1]),
             x_unit=unit,
@@ -156,3 +211,15 @@ class Underfitting(Detector):
             confidence=confidence,
             evidence=evidence,
         )
+
+    def _stuck_accuracy(self, ctx: Context, curve: Curve, p: Params) -> tuple[str, float] | None:
+        """(name, level) of a training accuracy that stopped rising below ``max_accuracy``."""
+        acc = training_accuracy(ctx, curve)
+        if acc is None:
+            return None
+        s = ctx.series(acc)
+        tail = s.y[-min(s.n, max(4, math.ceil(p.tail_fraction * s.n))) :]
+        level = float(np.median(tail))
+        if level >= p.max_accuracy or signal.mann_kendall_z(tail) > p.flat_z:
+            return None
+        return acc.name, level

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 from pydantic import Field
 
+from curvedoc import signal
 from curvedoc.context import Context
 from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import fmt_value, fmt_x
@@ -19,8 +20,10 @@ class WarmupInstability(Detector):
     What it detects:
         Within the first ``early_fraction`` of the run, the training loss climbs to at least
         ``min_ratio`` times its first logged value and then comes back below it (a blow-up that
-        never comes back is a ``divergence``). Not reported when the logged learning rate
-        already ramps up (a warmup is in place).
+        never comes back is a ``divergence``). The climb must also stand out of the curve's own
+        point-to-point noise by ``noise_z`` (a rolling median of noisy mini-batch losses drifts
+        by chance, more so on small or imbalanced batches). Not reported when the logged
+        learning rate already ramps up (a warmup is in place).
 
     Why it matters:
         At the start, weights and optimiser statistics (Adam's second moments) are
@@ -41,6 +44,8 @@ class WarmupInstability(Detector):
         min_ratio: how far above its first value the loss must climb.
         spike_ratio: in long logs, how far above its first value a single raw point must jump to
             count on its own (the smoothed curve decides otherwise).
+        noise_z: how many standard deviations of the curve's own noise (a robust estimate, for
+            the smoothed curve scaled to the smoothing window) the climb above the start must be.
         min_points: fewest logged points in the run.
     """
 
@@ -55,6 +60,7 @@ class WarmupInstability(Detector):
         early_fraction: float = Field(gt=0, le=0.5)
         min_ratio: float = Field(gt=1)
         spike_ratio: float = Field(gt=1)
+        noise_z: float = Field(ge=0)
         min_points: int = Field(ge=3)
 
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
@@ -69,7 +75,8 @@ class WarmupInstability(Detector):
             # the smoothing, so in long logs a raw point far above the start (spike_ratio, beyond
             # what mini-batch noise reaches) counts too.
             m = max(2, math.ceil(params.early_fraction * s.n))
-            y = s.smooth if s.n >= 40 else s.y
+            smoothed = s.n >= 40
+            y = s.smooth if smoothed else s.y
             if y[0] <= 0:
                 continue
             early = y[: m + 1]
@@ -89,7 +96,15 @@ class WarmupInstability(Detector):
                     and raw[raw_peak] >= params.spike_ratio * typical
                 ):
                     y, early, peak_i, ratio = s.y, raw, raw_peak, raw_ratio
+                    smoothed = False
             if peak_i == 0 or ratio < params.min_ratio:
+                continue
+            # The climb against what noise alone moves a point (the rise is the difference of
+            # two points, hence sqrt 2); a median of w points has 1.25/sqrt(w) of the point noise.
+            noise = signal.noise_level(s.y)
+            if smoothed:
+                noise *= 1.2533 / math.sqrt(s.window)
+            if float(early[peak_i] - y[0]) < params.noise_z * math.sqrt(2.0) * noise:
                 continue
             below = np.flatnonzero(y[peak_i:] < y[0])
             if below.size == 0:
