@@ -451,6 +451,26 @@ def test_bouncing_without_progress_is_oscillation() -> None:
     assert float(f.evidence["turns_pct"] or 0) > 80
 
 
+#: Epoch means after a fast first drop: swings of up to 30% with no new best (the shape of
+#: fixtures/keras-json/oscillation_cls4_sgd_lr1p6_batch16.json).
+SWING = np.array(
+    [0, 0.13, 0.05, 0.22, 0.12, 0.33, 0.1, 0.02, 0.15, 0.04, 0.18, 0.01, 0.09, 0.27, 0.08, 0]
+)
+
+
+def test_epoch_means_swinging_without_a_new_best_are_oscillation() -> None:
+    y = np.concatenate([[2.4, 2.0, 1.3, 1.1], 0.97 + SWING])
+    r = diagnose(curve("loss", "train_loss", y), curve("val_loss", "val_loss", y * 1.05))
+    f = finding(r, "oscillation")
+    assert float(f.evidence["start_x"] or 0) == 11
+
+
+def test_epoch_means_swinging_on_the_way_down_are_not_oscillation() -> None:
+    y = np.concatenate([[2.4, 2.0, 1.3, 1.1], 0.97 + SWING - 0.03 * np.arange(SWING.size)])
+    r = diagnose(curve("loss", "train_loss", y), curve("val_loss", "val_loss", y * 1.05))
+    assert "oscillation" not in rules(r)
+
+
 def test_noisy_but_improving_step_run_is_not_oscillation() -> None:
     loss = noisy_decay(noise=0.3)
     assert "oscillation" not in rules(diagnose(curve("loss", "train_loss", loss, STEPS, "step")))

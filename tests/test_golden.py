@@ -101,12 +101,7 @@ def test_case_labels_are_well_formed(case: dict[str, Any]) -> None:
 #: Cases where the labels (true to the data) and curvedoc disagree today. Each is a strict xfail,
 #: so fixing the detector makes the test fail until the entry is removed; `python -m
 #: curvedoc.eval fixtures/` counts them as misses and false alarms all the same.
-KNOWN_GAPS: dict[str, str] = {
-    "keras-json/oscillation_cls4_sgd_lr1p6_batch16.json": (
-        "oscillation missed: the epoch means swing 0.95-1.47 with no trend, but the bounce is "
-        "under a quarter of what the first epoch learned"
-    ),
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _case_param(case: dict[str, Any]) -> Any:

@@ -11,7 +11,7 @@ from curvedoc import signal
 from curvedoc.context import Context
 from curvedoc.detectors.base import DetectorParams, Observation, PerLossDetector
 from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
-from curvedoc.model import Curve
+from curvedoc.model import Curve, FloatArray
 
 
 class Oscillation(PerLossDetector):
@@ -24,6 +24,14 @@ class Oscillation(PerLossDetector):
         and it makes no significant progress (Mann–Kendall) while doing so. Ordinary mini-batch
         noise on a run that is still improving, or whose bounce is small next to what it
         learned, is not oscillation.
+
+        A training loss logged once per epoch is the mean over the epoch's batches, so its
+        point-to-point changes are not sampling noise: they are the model itself moving. There
+        the bounce is measured around the window's own trend (Theil–Sen), and the window counts
+        as "no progress" when its best point improves on the best before it by less than one
+        bounce (``max_new_best``): a few lucky epochs in a long swing do not make a trend. The
+        bounce must then reach ``min_rel_amplitude_means`` of the level; how much the first
+        epochs learned does not excuse it.
 
     Why it matters:
         The optimiser keeps overshooting the valley it should settle into: each update undoes the
@@ -43,6 +51,10 @@ class Oscillation(PerLossDetector):
         min_points: fewest points in that window.
         min_rel_amplitude: bounce (1.48 × MAD of the residuals) as a fraction of the level.
         min_vs_learned: bounce as a fraction of what the run learned before the window.
+        min_rel_amplitude_means: the same, for epoch means of the training loss (bounce around
+            the window's Theil–Sen trend, 1.48 × MAD).
+        max_new_best: epoch means: the window's best may improve on the best before it by at
+            most this many bounces.
         min_turns: share of steps where the direction changes.
         progress_z: the window counts as "no progress" when its Mann–Kendall z is above
             ``-progress_z``.
@@ -69,12 +81,16 @@ class Oscillation(PerLossDetector):
         min_points: int = Field(ge=6)
         min_rel_amplitude: float = Field(gt=0)
         min_vs_learned: float = Field(gt=0)
+        min_rel_amplitude_means: float = Field(gt=0)
+        max_new_best: float = Field(ge=0)
         min_turns: float = Field(ge=0, le=1)
         progress_z: float = Field(gt=0)
         lr_factor: float = Field(gt=0, lt=1)
 
     def _curve(self, ctx: Context, curve: Curve, p: Params) -> Observation | None:
-        curve = ctx.epoch_mean(curve) or curve  # judge epoch means, not single batches
+        mean = ctx.epoch_mean(curve)  # judge epoch means, not single batches
+        averaged = mean is not None or (curve.role == "train_loss" and curve.x_unit == "epoch")
+        curve = mean or curve
         s = ctx.series(curve)
         if s.n == 0 or float(np.min(s.y)) <= 0:
             return None  # bounce "relative to the level" needs a positive loss (not RL surrogates)
@@ -84,26 +100,26 @@ class Oscillation(PerLossDetector):
         y = signal.oriented(s.y, curve.direction)
         win = y[-k:]
         w = signal.odd(max(3, min(s.window, k // 3)))
-        resid = win - signal.rolling_median(win, w)
-        amp = signal.mad(resid)
         level = float(np.median(win))
-        if level == 0 or amp <= 0:
-            return None
-        rel = amp / abs(level)
-        start = float(np.median(y[: max(1, min(3, s.n - k))]))
-        learned = max(start - level, 0.0)
-        if rel < p.min_rel_amplitude:
-            return None
-        if learned > 0 and amp < p.min_vs_learned * learned:
+        if level == 0:
             return None
         d = np.diff(win)
         d = d[d != 0]
         turns = float(np.mean(np.sign(d[1:]) != np.sign(d[:-1]))) if d.size > 2 else 0.0
         if turns < p.min_turns:
             return None
-        if signal.mann_kendall_z(win) < -p.progress_z:
-            return None  # still making progress through the noise
         x0, x1 = float(s.x[-k]), float(s.x[-1])
+        amp = self._bounce_of_means(s.x[-k:], win, y[:-k], level, p) if averaged else None
+        if amp is None:
+            amp = signal.mad(win - signal.rolling_median(win, w))
+            if amp <= 0 or amp / abs(level) < p.min_rel_amplitude:
+                return None
+            learned = max(float(np.median(y[: max(1, min(3, s.n - k))])) - level, 0.0)
+            if learned > 0 and amp < p.min_vs_learned * learned:
+                return None
+            if signal.mann_kendall_z(win) < -p.progress_z:
+                return None  # still making progress through the noise
+        rel = amp / abs(level)
         sign = -1.0 if curve.direction == "max" else 1.0
         lr = ctx.lr_at(x1)
         evidence: dict[str, float | int | str | bool | None] = {
@@ -135,3 +151,17 @@ class Oscillation(PerLossDetector):
             confidence="high" if rel >= 2 * p.min_rel_amplitude and turns >= 0.6 else "medium",
             evidence=evidence,
         )
+
+    @staticmethod
+    def _bounce_of_means(
+        x: FloatArray, win: FloatArray, before: FloatArray, level: float, p: Oscillation.Params
+    ) -> float | None:
+        """The bounce of epoch means around the window's trend, when it is large and the window
+        brings no new best beyond it; None otherwise (the general test then decides)."""
+        slope = signal.theil_sen_slope(x, win)
+        trend = float(np.median(win - slope * x)) + slope * x
+        amp = signal.mad(win - trend)
+        if amp <= 0 or amp / abs(level) < p.min_rel_amplitude_means or before.size == 0:
+            return None
+        new_best = (float(np.min(before)) - float(np.min(win))) / amp
+        return amp if new_best < p.max_new_best else None
