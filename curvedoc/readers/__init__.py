@@ -163,6 +163,23 @@ def read_bytes_runs(
 ) -> list[History]:
     """Every run in a log's bytes (a file's, or standard input's); ``file`` is where they came
     from, if anywhere (an SQLite store is then opened in place)."""
+    return _runs_of_bytes(
+        [data], source=source, columns=columns, directions=directions, pattern=pattern, file=file
+    )
+
+
+def _runs_of_bytes(
+    holder: list[bytes],
+    *,
+    source: str,
+    columns: Mapping[str, str] | None,
+    directions: Mapping[str, str] | None,
+    pattern: str | text_log.Pattern | None,
+    file: Path | None,
+) -> list[History]:
+    """:func:`read_bytes_runs`, taking the bytes out of ``holder`` so that, once decoded to
+    text, nothing keeps them alive (a big log is not held twice while it is parsed)."""
+    data = holder.pop()
     kw: dict[str, Any] = {"source": source, "columns": columns, "directions": directions}
     notes: list[str] = []
     if data.startswith(GZIP_MAGIC):
@@ -174,7 +191,9 @@ def read_bytes_runs(
     elif pattern is None and mlflow.is_sqlite_store(data[:16]):
         runs = mlflow.read_sqlite_runs(file if file is not None else data, **kw)
     else:
-        runs = read_text_runs(decode(data, source), pattern=pattern, **kw)
+        text = decode(data, source)
+        del data
+        runs = read_text_runs(text, pattern=pattern, **kw)
     return [with_notes(h, notes, first=True) for h in runs] if notes else runs
 
 
@@ -186,8 +205,8 @@ def _read_file_runs(
     pattern: str | text_log.Pattern | None = None,
 ) -> list[History]:
     source = str(path)
-    return read_bytes_runs(
-        read_bytes(path, source),
+    return _runs_of_bytes(
+        [read_bytes(path, source)],
         source=source,
         columns=columns,
         directions=directions,

@@ -192,8 +192,12 @@ def assemble(
         n_missing = int(s.y.shape[0] - keep.sum())
         if n_missing:
             missing_counts[s.name] = n_missing
-        x = np.asarray(s.x[keep], dtype=np.float64)
-        y = np.asarray(s.y[keep], dtype=np.float64)
+        if n_missing or not bool(keep.all()):
+            x = np.asarray(s.x[keep], dtype=np.float64)
+            y = np.asarray(s.y[keep], dtype=np.float64)
+        else:  # nothing to drop: no copy (columns of one table share their x array)
+            x = np.asarray(s.x, dtype=np.float64)
+            y = np.asarray(s.y, dtype=np.float64)
         if x.shape[0] == 0:
             empty.append(s.name)
             continue

@@ -41,7 +41,7 @@ from curvedoc.readers._numeric import BoolArray, NumericColumn, parse_strings
 _DELIMITERS = (",", "\t", ";", "|")
 _LEADING_SPACE = re.compile(r"\s*")
 _NUMERIC_BLOCK_MIN = 64 * 1024  # below this, the string route is as fast
-_CHUNK_CHARS = 4 << 20  # cells of this much text at a time (bounds the strings alive at once)
+_CHUNK_CHARS = 1 << 20  # cells of this much text at a time (bounds the strings alive at once)
 
 
 class NumericCells(Sequence[str]):
@@ -169,29 +169,30 @@ def _line_fields_regular(chunk: str, delimiter: str, ncols: int) -> bool:
 
 
 def _numeric_rows(
-    body: str, delimiter: str, ncols: int
+    text: str, start: int, stop: int, delimiter: str, ncols: int
 ) -> tuple[FloatArray, npt.NDArray[np.bool_]] | None:
-    """``body`` as a ``rows x columns`` float matrix and its blank-cell mask, when every line has
-    ``ncols`` fields and every cell is a number or blank (``NA`` and the like); else None.
+    """The body ``text[start:stop]`` as a ``rows x columns`` float matrix and its blank-cell
+    mask, when every line has ``ncols`` fields and every cell is a number or blank (``NA`` and
+    the like); else None.
 
-    Parsed a few megabytes at a time: each chunk is split into cells, every column of it goes
+    Parsed a megabyte at a time: each chunk is split into cells, every column of it goes
     through ``float`` in C (``map``), and the cells are dropped before the next chunk, so a
-    million-row log never holds a Python string per cell at once. Anything else (text in a
-    cell, a ragged row) returns None for the string route, which names the offending line.
+    million-row log never holds a Python string per cell at once (nor a copy of the body).
+    Anything else (text in a cell, a ragged row) returns None for the string route, which names
+    the offending line.
     """
-    if len(body) < _NUMERIC_BLOCK_MIN or body.startswith("\n") or "\n\n" in body:
-        return None  # blank lines would shift the line numbers: the slow path handles them
-    if len(delimiter) != 1:
+    if stop - start < _NUMERIC_BLOCK_MIN or text.startswith("\n", start):
         return None
-    nrows = body.count("\n") + 1
+    if text.find("\n\n", start, stop) >= 0 or len(delimiter) != 1:
+        return None  # blank lines would shift the line numbers: the slow path handles them
+    nrows = text.count("\n", start, stop) + 1
     values = np.empty((nrows, ncols), dtype=np.float64, order="F")
     missing = np.zeros((nrows, ncols), dtype=np.bool_, order="F")
-    pos = row = 0
-    size = len(body)
-    while pos < size:
-        end = body.find("\n", min(pos + _CHUNK_CHARS, size))
-        end = size if end < 0 else end
-        chunk = body[pos:end]
+    pos, row = start, 0
+    while pos < stop:
+        end = text.find("\n", min(pos + _CHUNK_CHARS, stop), stop)
+        end = stop if end < 0 else end
+        chunk = text[pos:end]
         pos = end + 1
         if not _line_fields_regular(chunk, delimiter, ncols):
             return None
@@ -248,13 +249,19 @@ def parse_delimited(text: str, source: str) -> Table:
         raise InputError(f"malformed CSV header: {exc}", path=source, line=header_at + 1) from None
     ncols = len(names)
     header_key = header_line.strip()
-    body = norm[hend + 1 :].rstrip("\n")
     first_data_line = header_at + 2
-
-    if delimiter is not None and not quoted and header_key not in body:
-        parsed = _numeric_rows(body, delimiter, ncols)
+    body_start, body_stop = min(hend + 1, len(norm)), len(norm)
+    while body_stop > body_start and norm[body_stop - 1] == "\n":
+        body_stop -= 1
+    plain = delimiter is not None and not quoted
+    if plain and norm.find(header_key, body_start, body_stop) < 0:
+        assert delimiter is not None
+        parsed = _numeric_rows(norm, body_start, body_stop, delimiter, ncols)
         if parsed is not None:
             return numeric_table(names, parsed[0], parsed[1], first_data_line)
+    body = norm[body_start:body_stop]
+    if plain and header_key not in body:
+        assert delimiter is not None
         regular = _regular_columns(body, delimiter, ncols)
         if regular is not None:
             nrows = len(regular[0]) if body else 0
