@@ -91,6 +91,13 @@ def parse_strings(cells: Sequence[str]) -> NumericColumn:
 def parse_objects(cells: Sequence[object]) -> NumericColumn:
     """Parse JSON/Python values: None is missing, numbers and numeric strings are numbers."""
     n = len(cells)
+    if set(map(type, cells)) <= _PLAIN_NUMBERS:  # the usual column: converted in C
+        try:
+            return NumericColumn(
+                np.fromiter(cells, dtype=np.float64, count=n), np.zeros(n, dtype=np.bool_), (), None
+            )
+        except OverflowError:  # an integer beyond float range: the loop below says which
+            pass
     values = np.empty(n, dtype=np.float64)
     missing = np.zeros(n, dtype=np.bool_)
     text: list[int] = []
@@ -120,6 +127,9 @@ def parse_objects(cells: Sequence[object]) -> NumericColumn:
         if first is None:
             first = _short(cell)
     return NumericColumn(values, missing, tuple(text), first)
+
+
+_PLAIN_NUMBERS = frozenset({float, int})
 
 
 def _short(value: object) -> str:

@@ -7,6 +7,7 @@ each key becomes its own series over the records that carry it, against the reco
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 
 import numpy as np
 
@@ -49,6 +50,42 @@ def _where(i: int, lines: Sequence[int] | None) -> tuple[int | None, str]:
     return None, f"record {i + 1}: "
 
 
+def _cells_by_key(
+    records: Sequence[Mapping[str, object]],
+) -> dict[str, tuple[list[int], list[object]]]:
+    """For every key, in order of first appearance: the records that carry it and its values.
+
+    Logs repeat a handful of record shapes (a training entry, an evaluation entry...), so the
+    records are grouped by their tuple of keys and each key's values are gathered per group
+    with ``itemgetter`` (in C), instead of a Python step per cell: a 100,000-entry
+    ``log_history`` is read several times faster.
+    """
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, rec in enumerate(records):
+        sig = tuple(rec)
+        group = groups.get(sig)
+        if group is None:
+            groups[sig] = [i]
+        else:
+            group.append(i)
+    parts: dict[str, list[tuple[list[int], list[object]]]] = {}
+    for keys, idx in groups.items():
+        members = [records[i] for i in idx] if len(idx) < len(records) else records
+        for k in keys:
+            vals = list(map(itemgetter(k), members))
+            parts.setdefault(str(k), []).append((idx, vals))
+    out: dict[str, tuple[list[int], list[object]]] = {}
+    for key, chunks in parts.items():
+        if len(chunks) == 1:
+            out[key] = chunks[0]
+            continue
+        idx_all = [i for c in chunks for i in c[0]]
+        vals_all = [v for c in chunks for v in c[1]]
+        order = np.argsort(np.asarray(idx_all, dtype=np.intp), kind="stable").tolist()
+        out[key] = (list(map(idx_all.__getitem__, order)), list(map(vals_all.__getitem__, order)))
+    return out
+
+
 def records_series(
     records: Sequence[Mapping[str, object]],
     *,
@@ -60,14 +97,7 @@ def records_series(
     """One series per key; ``x_key`` values are x (records without one are dropped by the
     assembler), or the record number from 1 when ``x_key`` is None."""
     n = len(records)
-    cells: dict[str, tuple[list[int], list[object]]] = {}
-    for i, rec in enumerate(records):
-        for k, v in rec.items():
-            entry = cells.get(k)
-            if entry is None:
-                entry = cells[str(k)] = ([], [])
-            entry[0].append(i)
-            entry[1].append(v)
+    cells = _cells_by_key(records)
 
     x_all: FloatArray
     if x_key is None:

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from operator import methodcaller
 from typing import Any
+
+import numpy as np
 
 from curvedoc.errors import InputError
 from curvedoc.model import History
@@ -55,9 +58,28 @@ def looks_like_log_history(records: Sequence[Mapping[str, object]]) -> bool:
 
 
 def _steps_per_epoch(records: Sequence[Mapping[str, object]]) -> int | float | None:
+    best = _last_step_epoch(records)
+    if best is None or not math.isfinite(best[0] / best[1]):
+        return None
+    spe = best[0] / best[1]
+    # HF rounds the logged epoch (to 2 decimals in old versions): snap to the nearest whole step.
+    return round(spe) if abs(spe - round(spe)) <= 0.01 * spe else round(spe, 2)
+
+
+def _last_step_epoch(records: Sequence[Mapping[str, object]]) -> tuple[float, float] | None:
+    """(step, epoch) of the entry with the highest step among those with a positive epoch."""
+    steps = list(map(_GET_STEP, records))
+    epochs = list(map(_GET_EPOCH, records))
+    if set(map(type, steps)) | set(map(type, epochs)) <= _NUMBER_TYPES:  # in C, the usual case
+        st = np.fromiter(steps, dtype=np.float64, count=len(steps))
+        ep = np.fromiter(epochs, dtype=np.float64, count=len(epochs))
+        ok = np.flatnonzero((ep > 0) & np.isfinite(st))
+        if ok.size == 0:
+            return None
+        i = int(ok[np.argmax(st[ok])])
+        return float(st[i]), float(ep[i])
     best: tuple[float, float] | None = None
-    for rec in records:
-        step, epoch = rec.get("step"), rec.get("epoch")
+    for step, epoch in zip(steps, epochs, strict=True):
         if (
             isinstance(step, int | float)
             and isinstance(epoch, int | float)
@@ -65,11 +87,13 @@ def _steps_per_epoch(records: Sequence[Mapping[str, object]]) -> int | float | N
             and (best is None or step > best[0])
         ):
             best = (float(step), float(epoch))
-    if best is None or not math.isfinite(best[0] / best[1]):
-        return None
-    spe = best[0] / best[1]
-    # HF rounds the logged epoch (to 2 decimals in old versions): snap to the nearest whole step.
-    return round(spe) if abs(spe - round(spe)) <= 0.01 * spe else round(spe, 2)
+    return best
+
+
+_GET_STEP = methodcaller("get", "step")
+_GET_EPOCH = methodcaller("get", "epoch")
+_NUMBER_TYPES = frozenset({int, float})
+_GET_GRAD_NORM = methodcaller("get", "grad_norm")
 
 
 def _unmask_nan_filter(
@@ -82,6 +106,9 @@ def _unmask_nan_filter(
     run that blew up then logs ``loss: 0.0`` for ever, which reads as a perfect model. A 0.0
     loss logged with a non-finite ``grad_norm`` is that artefact, so it becomes NaN again.
     """
+    norms = [g for g in map(_GET_GRAD_NORM, entries) if g.__class__ is float]
+    if bool(np.isfinite(np.fromiter(norms, dtype=np.float64, count=len(norms))).all()):
+        return entries, 0  # no non-finite grad_norm: nothing was masked (the usual case)
     out: list[Mapping[str, object]] = []
     masked = 0
     for rec in entries:
