@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -213,6 +213,8 @@ def diagnose_many_with_histories(
         return [r for results in diagnose_chunk(items, settings, keep) for r in results]
     chunks = _chunks(items, workers)
     own = executor is None
+    if own:  # multiprocessing is imported only when a pool is needed (start-up of one run)
+        from concurrent.futures import ProcessPoolExecutor
     pool: Executor = executor or ProcessPoolExecutor(max_workers=min(workers, len(chunks)))
     try:
         futures: list[Future[list[list[Result]]]] = [
