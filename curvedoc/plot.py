@@ -42,13 +42,30 @@ def _require_matplotlib() -> Any:
     return plt
 
 
+def _y_scale(panel: Panel) -> tuple[float, float, float]:
+    """The y limits, and 1 or a power of ten to divide every y by: an axis spanning more than a
+    float holds (values of ±1e308) overflows matplotlib's transforms, which then raise."""
+    y0, y1 = panel.y_range()
+    if math.isfinite(y1 - y0) and max(abs(y0), abs(y1)) < 1e300:
+        return y0, y1, 1.0
+    ys = [
+        float(v) for line in panel.lines for _, seg in line.segments for v in (seg.min(), seg.max())
+    ]
+    finite = [v for v in ys if math.isfinite(v)] or [0.0, 1.0]
+    k = float(10.0 ** math.floor(math.log10(max(max(abs(v) for v in finite), 1e-300))))
+    lo, hi = min(finite) / k, max(finite) / k
+    pad = 0.05 * (hi - lo) or 1.0
+    return lo - pad, hi + pad, k
+
+
 def _draw_panel(ax: Any, panel: Panel) -> None:
+    y0, y1, k = _y_scale(panel)
     for line in panel.lines:
         color = PALETTE[line.slot % len(PALETTE)]
         style = "--" if line.dashed else "-"
         for i, (xs, ys) in enumerate(line.segments):
             label = short(line.name, 40) if i == 0 else None
-            ax.plot(xs, ys, style, color=color, lw=1.4, label=label)
+            ax.plot(xs, ys / k, style, color=color, lw=1.4, label=label)
         if line.bad_x.size:
             top = [1.0] * line.bad_x.size  # axes coordinates: a tick at the top edge
             ax.plot(line.bad_x, top, "|", color="#cf222e", transform=ax.get_xaxis_transform())
@@ -57,14 +74,13 @@ def _draw_panel(ax: Any, panel: Panel) -> None:
         if band.end > band.start:
             ax.axvspan(band.start, band.end, color=color, alpha=0.13, lw=0)
         ax.axvline(band.start, color=color, lw=1, ls=":")
-    y0, y1 = panel.y_range()
     for lvl in panel.levels:
         color = SEVERITY_COLORS.get(lvl.severity, "#888888")
-        if not y0 <= lvl.y <= y1:  # far off the data (see Panel.y_range): noted, not drawn
-            arrow = "↓" if lvl.y < y0 else "↑"
+        if not y0 <= lvl.y / k <= y1:  # far off the data (see Panel.y_range): noted, not drawn
+            arrow = "↓" if lvl.y / k < y0 else "↑"
             ax.annotate(
                 f"asymptote {lvl.y:.3g} {arrow}",
-                (0.99, 0.03 if lvl.y < y0 else 0.92),
+                (0.99, 0.03 if lvl.y / k < y0 else 0.92),
                 xycoords="axes fraction",
                 ha="right",
                 fontsize=8,
@@ -72,19 +88,21 @@ def _draw_panel(ax: Any, panel: Panel) -> None:
             )
             continue
         if lvl.low is not None and lvl.high is not None:
-            ax.axhspan(lvl.low, lvl.high, color=color, alpha=0.13, lw=0)
-        ax.axhline(lvl.y, color=color, lw=1, ls=":")
+            ax.axhspan(lvl.low / k, lvl.high / k, color=color, alpha=0.13, lw=0)
+        ax.axhline(lvl.y / k, color=color, lw=1, ls=":")
     markers = {"best": "o", "checkpoint": "D", "spike": "v"}
     for m in panel.marks:
         color = SEVERITY_COLORS.get(m.severity, "#888888")
         if m.y is None or m.kind not in markers:
             ax.axvline(m.x, color=color, lw=1, ls="--")
         else:
-            ax.plot([m.x], [m.y], markers[m.kind], mfc="white", mec=color, mew=1.8, ms=7)
+            ax.plot([m.x], [m.y / k], markers[m.kind], mfc="white", mec=color, mew=1.8, ms=7)
     if panel.log_y:
         ax.set_yscale("log")
-    ax.set_ylim(*panel.y_range())
+    ax.set_ylim(y0, y1)
     ax.set_xlim(*panel.x_range())
+    if k != 1.0:
+        ax.set_ylabel(f"× {k:.0e}", fontsize=9)
     ax.set_title(short(panel.title, 60), loc="left", fontsize=10, fontweight="bold")
     ax.set_xlabel(panel.x_unit, fontsize=9)
     ax.grid(True, color="#eaeef2", lw=0.8)

@@ -41,6 +41,9 @@ from curvedoc.readers._numeric import BoolArray, NumericColumn, parse_strings
 _DELIMITERS = (",", "\t", ";", "|")
 _LEADING_SPACE = re.compile(r"\s*")
 _NUMERIC_BLOCK_MIN = 64 * 1024  # below this, the string route is as fast
+#: Every column becomes a curve, summarised and judged: beyond this a table is not a training
+#: log (a W&B export of a 1,000-run sweep has a few thousand) and reading it would take minutes.
+MAX_COLUMNS = 100_000
 _CHUNK_CHARS = 1 << 20  # cells of this much text at a time (bounds the strings alive at once)
 
 
@@ -248,6 +251,13 @@ def parse_delimited(text: str, source: str) -> Table:
     except csv.Error as exc:
         raise InputError(f"malformed CSV header: {exc}", path=source, line=header_at + 1) from None
     ncols = len(names)
+    if ncols > MAX_COLUMNS:
+        raise InputError(
+            f"{ncols:,} columns: more than the {MAX_COLUMNS:,} curvedoc reads in one table "
+            "(every column becomes a curve); split the file or keep the columns you need",
+            path=source,
+            line=header_at + 1,
+        )
     header_key = header_line.strip()
     first_data_line = header_at + 2
     body_start, body_stop = min(hend + 1, len(norm)), len(norm)
