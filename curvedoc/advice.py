@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from curvedoc.model import CONFIDENCE_RANK, SEVERITY_RANK, Advice, Finding
+from curvedoc.model import CONFIDENCE_RANK, SEVERITY_RANK, Action, Advice, Finding, Severity
 from curvedoc.packs import AdviceTemplate
 
 OPPOSITE = {
@@ -88,11 +88,11 @@ def render_advice(
             Advice(
                 text=text,
                 param=t.param,
-                action=t.action,
+                action=cast(Action, t.action),  # both checked when the pack was loaded
                 factor=factor,
                 value=value,
                 rule=rule,
-                severity=severity,
+                severity=cast(Severity, severity),
             )
         )
     return out

@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import traceback
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 
@@ -47,12 +48,14 @@ from curvedoc.detectors.base import Observation
 from curvedoc.model import (
     CONFIDENCE_RANK,
     SEVERITY_RANK,
+    Confidence,
     Curve,
     CurveSummary,
     DetectorError,
     Finding,
     History,
     Report,
+    Severity,
     Skip,
     Span,
 )
@@ -201,8 +204,8 @@ def _finding(rule: str, o: Observation, settings: Settings, history: History) ->
     return Finding(
         code=det.code,
         rule=det.name,
-        severity=cfg.severity,
-        confidence=o.confidence,
+        severity=cast(Severity, cfg.severity),  # checked when the pack was loaded
+        confidence=cast(Confidence, o.confidence),
         curves=list(o.curves),
         span=Span(start=_num(o.start), end=_num(o.end), x_unit=o.x_unit),
         message=o.message,

@@ -18,7 +18,8 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from curvedoc.record import Field, Record
 
 SCHEMA_VERSION = 1
 
@@ -49,6 +50,7 @@ XUnit = Literal["epoch", "step"]
 Direction = Literal["min", "max"]
 Severity = Literal["info", "warning", "error"]
 Confidence = Literal["low", "medium", "high"]
+Action = Literal["increase", "decrease", "set", "enable", "disable", "investigate"]
 
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 CONFIDENCE_RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
@@ -109,11 +111,7 @@ class History:
         return None
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Span(_Frozen):
+class Span(Record):
     """Where on the x axis a finding lies (inclusive)."""
 
     start: float
@@ -121,19 +119,19 @@ class Span(_Frozen):
     x_unit: str
 
 
-class Advice(_Frozen):
+class Advice(Record):
     """One concrete change to try."""
 
     text: str
     param: str = Field(description="The knob: learning_rate, weight_decay, epochs, grad_clip, ...")
-    action: Literal["increase", "decrease", "set", "enable", "disable", "investigate"]
+    action: Action
     factor: float | None = Field(default=None, description="Multiply the current value by this.")
     value: float | None = Field(default=None, description="Set the knob to this value.")
     rule: str = Field(description="The rule whose finding this advice comes from.")
     severity: Severity = "info"
 
 
-class Finding(_Frozen):
+class Finding(Record):
     """One diagnosed problem: what, where, how sure, the numbers behind it, what to do."""
 
     code: str
@@ -147,7 +145,7 @@ class Finding(_Frozen):
     advice: list[Advice] = Field(default_factory=list)
 
 
-class CurveSummary(_Frozen):
+class CurveSummary(Record):
     """Per-curve facts for the report header."""
 
     name: str
@@ -172,7 +170,7 @@ class CurveSummary(_Frozen):
     )
 
 
-class Skip(_Frozen):
+class Skip(Record):
     """A rule that did not run on this input, and why (e.g. no validation curve)."""
 
     rule: str
@@ -180,7 +178,7 @@ class Skip(_Frozen):
     reason: str
 
 
-class DetectorError(_Frozen):
+class DetectorError(Record):
     """A detector that crashed; the other detectors still ran."""
 
     rule: str
@@ -188,7 +186,7 @@ class DetectorError(_Frozen):
     error: str
 
 
-class Report(_Frozen):
+class Report(Record):
     """The diagnosis of one input. This is the stable JSON contract (see ``curvedoc schema``)."""
 
     schema_version: int = SCHEMA_VERSION
@@ -204,10 +202,12 @@ class Report(_Frozen):
     meta: dict[str, float | int | str | bool | None] = Field(default_factory=dict)
     error: str | None = None
 
-    @field_validator("source", "error")
-    @classmethod
-    def _one_line(cls, value: str | None) -> str | None:
-        return one_line(value) if value is not None else None
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # source and error reach terminals and CI logs: one line, control characters escaped
+        object.__setattr__(self, "source", one_line(self.source))
+        if self.error is not None:
+            object.__setattr__(self, "error", one_line(self.error))
 
     @property
     def worst_severity(self) -> str | None:

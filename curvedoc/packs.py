@@ -20,11 +20,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from curvedoc.detectors import DETECTORS, get_detector
 from curvedoc.errors import ConfigError, UnknownRuleError
 from curvedoc.model import ROLES, SEVERITY_RANK
+from curvedoc.record import FieldError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -100,7 +99,7 @@ class Settings:
     def params_for(self, rule: str) -> Any:
         """The validated ``Params`` model of ``rule``'s detector."""
         det = get_detector(rule)
-        return det.Params.model_validate(self.pack.rules[det.name].params)
+        return det.Params.validate_fields(self.pack.rules[det.name].params)
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -349,11 +348,9 @@ def _validate_params(pack: Pack, rule: str, label: str) -> None:
     cfg = pack.rules[rule]
     where = f"rules.{rule}"
     try:
-        det.Params.model_validate(cfg.params)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(err["msg"], path=label, field=f"{where}.params.{loc}") from None
+        det.Params.validate_fields(cfg.params)
+    except FieldError as exc:
+        raise ConfigError(exc.msg, path=label, field=f"{where}.params.{exc.loc}") from None
     always = set(det.evidence_keys) | set(CONTEXT_KEYS)
     maybe = set(det.optional_evidence_keys) | set(META_KEYS)
     for i, adv in enumerate(cfg.advice):

@@ -1,7 +1,7 @@
 """What a detector is.
 
 A detector is one class per rule. Its identity lives in class constants (``code``, ``name``,
-``needs``); the *shape* of its thresholds is a nested pydantic ``Params`` model with no defaults,
+``needs``); the *shape* of its thresholds is a nested ``Params`` record with no defaults,
 because the *numbers* live in the rule pack (``rules/default.toml``). ``detect`` is pure: it reads
 the :class:`~curvedoc.context.Context` and yields :class:`Observation` objects. It never decides
 severity and never writes advice; the engine and the pack do that. The class docstring uses the
@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from curvedoc.record import Record
 
 if TYPE_CHECKING:
     from curvedoc.context import Context
@@ -47,10 +47,9 @@ class Observation:
         return self.subject if self.subject is not None else self.curves[0]
 
 
-class DetectorParams(BaseModel):
-    """Base of every detector's parameter model: frozen, unknown keys rejected."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class DetectorParams(Record):
+    """Base of every detector's parameter record: frozen, unknown keys rejected, checked by
+    :meth:`~curvedoc.record.Record.validate_fields` (numbers and their bounds)."""
 
 
 class Detector(ABC):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from pydantic import Field
-
 from curvedoc.context import Context
 from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import article, fmt_pct, fmt_value, fmt_x
@@ -17,6 +15,7 @@ from curvedoc.detectors.progress import (
     reliable,
     remaining_gain,
 )
+from curvedoc.record import Field
 
 
 class NotConverged(Detector):

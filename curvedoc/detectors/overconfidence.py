@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from pydantic import Field
 
 from curvedoc import signal
 from curvedoc.context import Context
 from curvedoc.detectors.base import Detector, Observation
 from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
 from curvedoc.detectors.overfitting import Overfitting
+from curvedoc.record import Field
 
 
 class Overconfidence(Detector):

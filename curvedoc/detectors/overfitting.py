@@ -6,13 +6,13 @@ import math
 from collections.abc import Iterator
 
 import numpy as np
-from pydantic import Field
 
 from curvedoc import signal
 from curvedoc.context import Context
 from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
 from curvedoc.model import Curve
+from curvedoc.record import Field
 
 
 class Overfitting(Detector):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field
 
 from curvedoc import signal
 from curvedoc.context import Context
 from curvedoc.detectors.base import DetectorParams, Observation, PerLossDetector
 from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
 from curvedoc.model import Curve
+from curvedoc.record import Field
 
 
 class Plateau(PerLossDetector):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from pydantic import Field
-
 from curvedoc.context import Context
 from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
 from curvedoc.detectors.progress import judged_curves, progress, remaining_gain
+from curvedoc.record import Field
 
 
 class SlowConvergence(Detector):

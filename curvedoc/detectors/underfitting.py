@@ -7,13 +7,13 @@ import re
 from collections.abc import Iterator
 
 import numpy as np
-from pydantic import Field
 
 from curvedoc import signal
 from curvedoc.context import Context, stem
 from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
 from curvedoc.model import Curve
+from curvedoc.record import Field
 
 
 def chance_level(value: float, tol: float) -> tuple[str, int | None] | None:
