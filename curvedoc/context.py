@@ -157,7 +157,7 @@ class Context:
         xs, ys = lr
         ratio = np.nan_to_num(ys[1:] / np.where(ys[:-1] > 0, ys[:-1], np.nan), nan=1.0)
         delta = np.abs(np.diff(ys))
-        typical = float(np.median(delta))
+        typical = float(signal.median(delta))
         size = delta / typical if typical > 0 else np.where(delta > 0, np.inf, 0.0)
         return xs[1:], ratio, size
 

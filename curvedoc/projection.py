@@ -205,7 +205,7 @@ def project(
     x0, x1 = float(xs[0]), float(xs[-1])
     if x1 <= x0:
         return None
-    level = abs(float(np.median(ys[-max(2, ys.size // 10) :])))
+    level = abs(float(signal.median(ys[-max(2, ys.size // 10) :])))
     if level <= 0:
         level = max(float(np.max(np.abs(ys))), 1e-300)
     t = (xs - x0) / (x1 - x0)
@@ -240,8 +240,14 @@ def project(
     scale_x = x1 - x0
     e = extra(a, b, c)
     if asym:
-        a_lo, a_hi = np.percentile(asym, [10, 90])
-        e_lo, e_hi = np.percentile(extras, [10, 90])
+        a_lo, a_hi = (
+            signal.percentile(np.asarray(asym), 10),
+            signal.percentile(np.asarray(asym), 90),
+        )
+        e_lo, e_hi = (
+            signal.percentile(np.asarray(extras), 10),
+            signal.percentile(np.asarray(extras), 90),
+        )
     else:
         a_lo = a_hi = a
         e_lo = e_hi = e

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.ndimage import median_filter
 from scipy.stats import kendalltau, theilslopes
 
@@ -71,3 +73,40 @@ def test_bin_reduce_keeps_short_series_and_bounds_long_ones() -> None:
 def test_runs_of_true() -> None:
     mask = np.array([0, 1, 1, 0, 1, 0, 0, 1], dtype=bool)
     assert signal.runs_of_true(mask) == [(1, 2), (4, 4), (7, 7)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.floats(min_value=-1e300, max_value=1e300), st.just(float("nan"))),
+        min_size=0,
+        max_size=40,
+    ),
+    st.floats(min_value=0, max_value=100),
+)
+def test_median_and_percentile_agree_with_numpy(values: list[float], q: float) -> None:
+    """signal.median / signal.percentile stand in for numpy's (which import numpy.ma)."""
+    import warnings
+
+    y = np.asarray(values, dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want_med = np.median(y) if y.size else np.nan
+        want_pct = np.percentile(y, q) if y.size else np.nan
+    got_med = signal.median(y)
+    assert (np.isnan(want_med) and np.isnan(got_med)) or got_med == want_med
+    got_pct = signal.percentile(y, q)
+    if np.isnan(want_pct):
+        assert np.isnan(got_pct)
+    else:
+        assert got_pct == pytest.approx(float(want_pct), rel=1e-12, abs=1e-300)
+
+
+def test_median_along_an_axis_marks_rows_with_nan() -> None:
+    m = np.array([[3.0, 1.0, 2.0], [1.0, np.nan, 5.0], [4.0, 2.0, 8.0]])
+    out = signal.median(m, axis=1)
+    assert out[0] == 2.0
+    assert np.isnan(out[1])
+    assert out[2] == 4.0
+    windows = np.lib.stride_tricks.sliding_window_view(np.arange(10.0) ** 2, 4)
+    assert np.array_equal(signal.median(windows, axis=1), np.median(windows, axis=1))

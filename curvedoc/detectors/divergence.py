@@ -93,8 +93,8 @@ class Divergence(PerLossDetector):
             return None
         # Current level: the tail median, but never before the best point itself.
         tail = y[max(b + 1, n - k) :]
-        current = float(np.median(tail))
-        start = float(np.median(y[: max(1, min(3, b + 1))]))
+        current = float(signal.median(tail))
+        start = float(signal.median(y[: max(1, min(3, b + 1))]))
         learned = max(start - best, 0.0)
         scale = max(abs(best), learned, signal.tiny(y))
         rise = (current - best) / scale

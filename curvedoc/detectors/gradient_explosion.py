@@ -102,7 +102,7 @@ class GradientExplosion(Detector):
         resid = z_in - base
         scale = signal.mad(resid)
         if scale <= 0:
-            scale = float(np.mean(np.abs(resid - np.median(resid)))) * 1.2533
+            scale = float(np.mean(np.abs(resid - signal.median(resid)))) * 1.2533
         if scale <= 0:
             return None
         z = resid / scale

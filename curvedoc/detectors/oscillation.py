@@ -100,7 +100,7 @@ class Oscillation(PerLossDetector):
         y = signal.oriented(s.y, curve.direction)
         win = y[-k:]
         w = signal.odd(max(3, min(s.window, k // 3)))
-        level = float(np.median(win))
+        level = float(signal.median(win))
         if level == 0:
             return None
         d = np.diff(win)
@@ -114,7 +114,7 @@ class Oscillation(PerLossDetector):
             amp = signal.mad(win - signal.rolling_median(win, w))
             if amp <= 0 or amp / abs(level) < p.min_rel_amplitude:
                 return None
-            learned = max(float(np.median(y[: max(1, min(3, s.n - k))])) - level, 0.0)
+            learned = max(float(signal.median(y[: max(1, min(3, s.n - k))])) - level, 0.0)
             if learned > 0 and amp < p.min_vs_learned * learned:
                 return None
             if signal.mann_kendall_z(win) < -p.progress_z:
@@ -159,7 +159,7 @@ class Oscillation(PerLossDetector):
         """The bounce of epoch means around the window's trend, when it is large and the window
         brings no new best beyond it; None otherwise (the general test then decides)."""
         slope = signal.theil_sen_slope(x, win)
-        trend = float(np.median(win - slope * x)) + slope * x
+        trend = float(signal.median(win - slope * x)) + slope * x
         amp = signal.mad(win - trend)
         if amp <= 0 or amp / abs(level) < p.min_rel_amplitude_means or before.size == 0:
             return None

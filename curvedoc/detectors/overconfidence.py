@@ -73,7 +73,7 @@ class Overconfidence(Detector):
                     continue
                 m = signal.oriented(ms.y, metric.direction)
                 at_best = float(np.interp(best_x, ms.x, m))
-                final = float(np.median(m[-max(1, min(3, ms.n // 3)) :]))
+                final = float(signal.median(m[-max(1, min(3, ms.n // 3)) :]))
                 gain = (at_best - final) / max(abs(at_best), signal.tiny(m))
                 if gain < params.min_metric_gain:
                     continue

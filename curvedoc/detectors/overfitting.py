@@ -110,9 +110,9 @@ class Overfitting(Detector):
         k = max(1, math.ceil(p.tail_fraction * post.size))
         if b >= vs.n - k:
             return None  # the best logged point is among the latest: nothing to roll back to
-        tail = float(np.median(post[-k:]))
+        tail = float(signal.median(post[-k:]))
         around = vs.y[max(0, b_s - k // 2) : b_s + k // 2 + 1]
-        best_level = float(np.median(around))
+        best_level = float(signal.median(around))
         scale = max(abs(best_level), signal.tiny(vs.y))
         if (tail - best_level) / scale < p.min_rise:
             return None

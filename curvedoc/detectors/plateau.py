@@ -117,7 +117,7 @@ class Plateau(PerLossDetector):
                 continue
             if warm is not None and x1 <= warm:
                 continue
-            level = float(np.median(s[i : j + 1]))
+            level = float(signal.median(s[i : j + 1]))
             lo, hi = float(np.min(s[i : j + 1])), float(np.max(s[i : j + 1]))
             after = s[j + 1 :]
             k_best = int(np.argmin(after))

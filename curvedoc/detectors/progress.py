@@ -77,7 +77,7 @@ def _measure(ctx: Context, curve: Curve, tail_fraction: float, within: float) ->
     smooth = signal.oriented(s.smooth, curve.direction)
     best_i = int(np.argmin(smooth))
     best_near_end = best_i >= n - max(2, math.ceil(0.1 * n))
-    level = max(abs(float(np.median(tail_y[-max(2, k // 3) :]))), signal.tiny(y))
+    level = max(abs(float(signal.median(tail_y[-max(2, k // 3) :]))), signal.tiny(y))
     length = float(s.x[-1] - s.x[0])
     slope = signal.theil_sen_slope(tail_x, tail_y)
     # Pace now against pace since the first tenth: ~1 for a straight crawl (a learning rate too
@@ -122,7 +122,7 @@ def _measure(ctx: Context, curve: Curve, tail_fraction: float, within: float) ->
         final_x=float(s.x[-1]),
         # The current level: the median of the last smoothing window of raw points (the edge
         # of a smoothed curve still leans on its last, noisy point).
-        final_value=float(np.median(s.y[-max(3, s.window) :])),
+        final_value=float(signal.median(s.y[-max(3, s.window) :])),
         start_x=float(s.x[0]),
         trend_z=z,
         best_near_end=best_near_end,

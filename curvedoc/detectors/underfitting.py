@@ -148,13 +148,13 @@ class Underfitting(Detector):
         k = min(s.n, max(4, math.ceil(p.tail_fraction * s.n)))
         tail = s.y[-k:]
         third = max(1, tail.size // 3)
-        tail_change = (float(np.median(tail[:third])) - float(np.median(tail[-third:]))) / max(
-            abs(float(np.median(tail))), signal.tiny(s.y)
-        )
+        tail_change = (
+            float(signal.median(tail[:third])) - float(signal.median(tail[-third:]))
+        ) / max(abs(float(signal.median(tail))), signal.tiny(s.y))
         if signal.mann_kendall_z(tail) < -p.flat_z and tail_change > 0.01:
             return None  # still learning: not-converged or slow-convergence territory
         start = float(s.smooth[0])
-        final = float(np.median(tail))
+        final = float(signal.median(tail))
         if start == 0:
             return None
         improvement = (start - final) / abs(start)
@@ -193,7 +193,7 @@ class Underfitting(Detector):
         if val is not None:
             vs = ctx.series(val)
             if vs.n >= 2:
-                v_final = float(np.median(vs.y[-max(1, min(vs.n, k)) :]))
+                v_final = float(signal.median(vs.y[-max(1, min(vs.n, k)) :]))
                 gap = (v_final - final) / max(abs(final), signal.tiny(s.y))
                 evidence["val_gap_pct"] = round(gap * 100, 2)
                 evidence["val_curve"] = val.name
@@ -219,7 +219,7 @@ class Underfitting(Detector):
             return None
         s = ctx.series(acc)
         tail = s.y[-min(s.n, max(4, math.ceil(p.tail_fraction * s.n))) :]
-        level = float(np.median(tail))
+        level = float(signal.median(tail))
         if level >= p.max_accuracy or signal.mann_kendall_z(tail) > p.flat_z:
             return None
         return acc.name, level

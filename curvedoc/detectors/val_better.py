@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from curvedoc import signal
 from curvedoc.context import Context
 from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
@@ -76,13 +77,13 @@ class ValBetterThanTrain(Detector):
             share = float(np.mean(ratio < 1 - params.min_margin))
             if share < params.min_share:
                 continue
-            med = float(np.median(ratio))
+            med = float(signal.median(ratio))
             unit = val.x_unit
             msg = (
                 f"{val.name} is below {train.name} at {fmt_pct(share)} of the evaluations from "
                 f"{unit} {fmt_x(float(vx[0]))} to {fmt_x(float(vx[-1]))}, at a median "
-                f"{fmt_value(med)}× of it ({fmt_value(float(np.median(vy)))} vs "
-                f"{fmt_value(float(np.median(ty)))})"
+                f"{fmt_value(med)}× of it ({fmt_value(float(signal.median(vy)))} vs "
+                f"{fmt_value(float(signal.median(ty)))})"
             )
             if med < params.mismatch_ratio:
                 msg += "; a gap this large suggests the two are computed differently (sum vs mean?)"
@@ -99,7 +100,7 @@ class ValBetterThanTrain(Detector):
                     "points": int(vx.size),
                     "start_x": float(vx[0]),
                     "end_x": float(vx[-1]),
-                    "train_value": float(np.median(ty)),
-                    "val_value": float(np.median(vy)),
+                    "train_value": float(signal.median(ty)),
+                    "val_value": float(signal.median(vy)),
                 },
             )

@@ -89,7 +89,7 @@ class WarmupInstability(Detector):
                 raw_ratio = float(raw[raw_peak] / s.y[0])
                 # ... far above the start *and* above the early stretch's typical level, so an
                 # unluckily low first mini-batch does not make an ordinary one look like a jump.
-                typical = float(np.median(raw))
+                typical = float(signal.median(raw))
                 if (
                     raw_peak > 0
                     and raw_ratio >= params.spike_ratio
