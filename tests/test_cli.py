@@ -564,3 +564,25 @@ def test_a_crashed_rule_fails_the_gate_with_exit_2(
     assert any(f["rule"] == "overfitting" for f in report["findings"])  # the others still ran
     assert "rule plateau (CD401) crashed" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("preset", "want"), [(None, "1"), ("3", "3")])
+def test_the_command_line_runs_blas_single_threaded_unless_told(
+    preset: str | None, want: str
+) -> None:
+    """Tiny matrices: BLAS threads only cost start-up CPU and oversubscribe --jobs workers."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    if preset is not None:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    code = (
+        "import os, sys\n"
+        "from curvedoc.cli import main\n"
+        "main(['rules'])\n"
+        "print(os.environ['OPENBLAS_NUM_THREADS'], file=sys.stderr)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stderr.strip().splitlines()[-1] == want
