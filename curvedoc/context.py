@@ -78,8 +78,10 @@ class Context:
         if cached is not None:
             return cached
         mask = np.isfinite(curve.y)
-        x = curve.x[mask]
-        y = curve.y[mask]
+        if bool(mask.all()):  # the usual case: no copy of a long curve
+            x, y = curve.x, curve.y
+        else:
+            x, y = curve.x[mask], curve.y[mask]
         window = signal.smoothing_window(int(y.size))
         s = Series(x=x, y=y, smooth=signal.rolling_median(y, window), window=window)
         self._series[curve.name] = s

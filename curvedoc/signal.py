@@ -71,7 +71,17 @@ def mad(y: FloatArray) -> float:
     if y.size == 0:
         return 0.0
     med = float(median(y))
-    return float(MAD_TO_SD * median(np.abs(y - med)))
+    dev = np.abs(y - med)  # the one full-length temporary: partitioned in place below
+    if math.isnan(med) or math.isnan(float(dev.max())):
+        return math.nan
+    k = dev.size // 2
+    if dev.size % 2:
+        dev.partition(k)
+        mid = float(dev[k])
+    else:
+        dev.partition((k - 1, k))
+        mid = (float(dev[k - 1]) + float(dev[k])) / 2.0
+    return float(MAD_TO_SD * mid)
 
 
 def noise_level(y: FloatArray) -> float:

@@ -110,3 +110,12 @@ def test_median_along_an_axis_marks_rows_with_nan() -> None:
     assert out[2] == 4.0
     windows = np.lib.stride_tricks.sliding_window_view(np.arange(10.0) ** 2, 4)
     assert np.array_equal(signal.median(windows, axis=1), np.median(windows, axis=1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=-1e6, max_value=1e6), min_size=1, max_size=40))
+def test_mad_matches_its_definition(values: list[float]) -> None:
+    y = np.asarray(values)
+    want = signal.MAD_TO_SD * np.median(np.abs(y - np.median(y)))
+    assert signal.mad(y) == pytest.approx(float(want), rel=1e-12, abs=1e-12)
+    assert np.array_equal(y, np.asarray(values))  # the input is left alone

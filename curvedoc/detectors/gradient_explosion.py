@@ -99,7 +99,9 @@ class GradientExplosion(Detector):
         z_in = np.log(y) if positive else y
         w = signal.odd(max(5, int(p.window_fraction * n)))
         base = signal.rolling_median(z_in, w)
-        resid = z_in - base
+        # in place when z_in is our own array (a 10^7-step log keeps few full-length temporaries)
+        resid = np.subtract(z_in, base, out=z_in) if positive else z_in - base
+        del z_in
         scale = signal.mad(resid)
         if scale <= 0:
             scale = float(np.mean(np.abs(resid - signal.median(resid)))) * 1.2533
@@ -110,12 +112,12 @@ class GradientExplosion(Detector):
         min_ratio = p.min_ratio_grad_norm if is_grad else p.min_ratio
         if positive:
             big = resid >= math.log(min_ratio)
-        else:
-            level = np.abs(signal.rolling_median(y, w))
-            big = (y - signal.rolling_median(y, w)) >= (min_ratio - 1) * np.maximum(level, 1e-300)
+        else:  # here base is the rolling median of y itself
+            level = np.abs(base)
+            big = (y - base) >= (min_ratio - 1) * np.maximum(level, 1e-300)
         hot = (z >= p.z_threshold) & big
         if not is_grad:
-            level_now = np.exp(base) if positive else signal.rolling_median(y, w)
+            level_now = np.exp(base) if positive else base
             whole = float(np.max(y[: max(3, n // 20)]) - np.min(y))
             hot &= (y - level_now) >= p.min_height * max(whole, signal.tiny(y))
         if not np.any(hot):
