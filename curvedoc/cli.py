@@ -10,7 +10,7 @@ error.
 A folder argument that is not itself a run (say ``runs/`` holding ``exp1/`` and ``exp2/``) is
 expanded one level: each entry in it that reads as a run is diagnosed as its own input.
 
-Heavy modules (the engine, numpy, pydantic models, rich) are imported inside the commands, so
+Heavy modules (the engine, numpy, rich, pydantic) are imported inside the commands, so
 ``curvedoc --version`` and ``--help`` answer at once.
 """
 

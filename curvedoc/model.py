@@ -5,8 +5,10 @@ Two layers, on purpose:
 * The numeric core (:class:`Curve`, :class:`History`) is plain frozen dataclasses holding numpy
   arrays. Detectors read these in their hot loops, so no validation framework sits in the way.
   NaN and Inf are *kept* in ``y``: reporting them is a detector's job, not a reader's.
-* The output contract (:class:`Finding`, :class:`Advice`, :class:`Report`, ...) is pydantic v2,
-  frozen and ``extra="forbid"``, which gives the stable JSON and its JSON Schema. Bump
+* The output contract (:class:`Finding`, :class:`Advice`, :class:`Report`, ...) is frozen
+  records (:mod:`curvedoc.record`: dataclasses with pydantic's interface) that pydantic v2
+  validates with ``extra="forbid"`` when a report is read back, and that give the stable JSON
+  and its JSON Schema; making them does not import pydantic (start-up). Bump
   :data:`SCHEMA_VERSION` on any breaking change to it.
 """
 
