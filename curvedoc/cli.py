@@ -22,7 +22,6 @@ import inspect
 import io
 import json
 import os
-import shutil
 import sys
 import textwrap
 import traceback
@@ -75,8 +74,19 @@ def use_color(mode: str, stream: TextIO) -> bool:
 
 
 def terminal_width() -> int:
-    """The width to lay terminal output out in: ``COLUMNS``, the terminal's, or 100 when piped."""
-    return max(MIN_WIDTH, shutil.get_terminal_size((100, 24)).columns)
+    """The width to lay terminal output out in: ``COLUMNS``, the terminal's, or 100 when piped.
+
+    ``shutil.get_terminal_size``'s rules, without importing shutil (and its compression
+    modules) on every run."""
+    columns = 0
+    with contextlib.suppress(ValueError):
+        columns = int(os.environ.get("COLUMNS", "0"))
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return max(MIN_WIDTH, columns or 100)
 
 
 def _split_assignment(text: str, flag: str) -> tuple[str, str]:

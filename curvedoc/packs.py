@@ -16,7 +16,6 @@ import string
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -116,31 +115,30 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read: {exc}", path=str(path)) from None
 
 
+#: Where bundled packs live: inside the installed package (the wheel puts ``rules/`` there),
+#: else the repository's top-level ``rules/`` (an editable install or a checkout). Plain paths,
+#: not ``importlib.resources``: the package is always unpacked, and that import costs start-up.
+_PACK_DIRS = (
+    Path(__file__).resolve().parent / "rules",
+    Path(__file__).resolve().parent.parent / "rules",
+)
+
+
 def _builtin_pack_text(name: str) -> tuple[str, str] | None:
     """Find a bundled pack: installed inside the package, or the repo's top-level ``rules/``."""
     filename = f"{name}.toml"
-    try:
-        res = resources.files("curvedoc").joinpath("rules").joinpath(filename)
-        if res.is_file():
-            return res.read_text("utf-8"), f"<builtin>/{filename}"
-    except (FileNotFoundError, ModuleNotFoundError, NotADirectoryError):
-        pass
-    repo_rules = Path(__file__).resolve().parent.parent / "rules" / filename
-    if repo_rules.is_file():
-        return repo_rules.read_text("utf-8"), f"<builtin>/{filename}"
+    for folder in _PACK_DIRS:
+        path = folder / filename
+        if path.is_file():
+            return path.read_text("utf-8"), f"<builtin>/{filename}"
     return None
 
 
 def builtin_pack_names() -> list[str]:
     names: set[str] = set()
-    try:
-        folder = resources.files("curvedoc").joinpath("rules")
-        names.update(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
-    except (FileNotFoundError, ModuleNotFoundError, NotADirectoryError):
-        pass
-    repo_rules = Path(__file__).resolve().parent.parent / "rules"
-    if repo_rules.is_dir():
-        names.update(p.stem for p in repo_rules.glob("*.toml"))
+    for folder in _PACK_DIRS:
+        if folder.is_dir():
+            names.update(p.stem for p in folder.glob("*.toml"))
     return sorted(names)
 
 

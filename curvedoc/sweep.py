@@ -26,16 +26,18 @@ from __future__ import annotations
 import os
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from curvedoc.discover import RunRef, discover
 from curvedoc.errors import CurvedocError
 from curvedoc.formatters.common import SummaryRow, rank, summary_rows
 from curvedoc.model import History, Report
 from curvedoc.packs import Settings
+
+if TYPE_CHECKING:  # concurrent.futures is imported when a pool is used, not for one run
+    from concurrent.futures import Executor, Future
 
 Source = str | os.PathLike[str] | RunRef | History
 _MAX_CHUNK = 64

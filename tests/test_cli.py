@@ -586,3 +586,14 @@ def test_the_command_line_runs_blas_single_threaded_unless_told(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stderr.strip().splitlines()[-1] == want
+
+
+@pytest.mark.parametrize(("columns", "want"), [("132", 132), ("", 100), ("abc", 100), ("0", 100)])
+def test_terminal_width_follows_columns_like_shutil(
+    monkeypatch: pytest.MonkeyPatch, columns: str, want: int
+) -> None:
+    from curvedoc.cli import terminal_width
+
+    monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setattr("os.get_terminal_size", lambda fd: (_ for _ in ()).throw(OSError()))
+    assert terminal_width() == want
