@@ -34,7 +34,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from curvedoc.readers import directories, mlflow, tensorboard
 from curvedoc.readers._text import GZIP_MAGIC
 from curvedoc.readers.tfrecord import looks_like_tfrecord
 
@@ -80,6 +79,8 @@ class Discovery:
 
 
 def _hf_state(folder: Path) -> Path | None:
+    from curvedoc.readers import directories
+
     if (folder / "trainer_state.json").is_file():
         return folder / "trainer_state.json"
     found = directories.find_log_file(folder)
@@ -106,6 +107,8 @@ def _head(path: Path, size: int = _HEAD_BYTES) -> bytes:
 
 def file_kind(path: Path) -> str | None:
     """``file``/``mlflow-db`` when a loose file looks like a training log, else None."""
+    from curvedoc.readers import mlflow, tensorboard
+
     name = path.name.lower()
     if tensorboard.is_event_file_name(name):
         return "file"
@@ -135,6 +138,8 @@ def file_kind(path: Path) -> str | None:
 
 
 def _folder_run(folder: Path) -> tuple[str, Path] | None:
+    from curvedoc.readers import directories
+
     kind = directories.run_kind(folder)
     if kind is None:
         return None
@@ -156,6 +161,8 @@ def discover(
 
     At most ``max_dirs`` folders are entered, ``max_depth`` levels deep, and the heads of at most
     ``max_files`` loose files are looked at; the notes say when a bound was hit."""
+    from curvedoc.readers import mlflow
+
     top = Path(root)
     out = Discovery()
     if top.is_file():

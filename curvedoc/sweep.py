@@ -113,7 +113,6 @@ def expand(sources: Iterable[Source], *, pattern: str | None = None) -> list[_It
     """Work items for ``sources``: folders that are not one run become the runs beneath them;
     ``-`` (standard input) is read here, since worker processes have no standard input."""
     from curvedoc.readers import read_runs
-    from curvedoc.readers.directories import run_kind
 
     items: list[_Item] = []
     for src in sources:
@@ -128,13 +127,19 @@ def expand(sources: Iterable[Source], *, pattern: str | None = None) -> list[_It
                 items.append(_Item(error=("<stdin>", str(exc))))
             continue
         p = Path(path)
-        if p.is_dir() and run_kind(p) is None:
+        if p.is_dir() and _run_kind(p) is None:
             found = discover(p).runs
             if found:
                 items += [_Item(path=r.path, pattern=pattern) for r in found]
                 continue
         items.append(_Item(path=path, pattern=pattern))
     return items
+
+
+def _run_kind(folder: Path) -> str | None:
+    from curvedoc.readers.directories import run_kind  # the folder readers, only for folders
+
+    return run_kind(folder)
 
 
 def _chunks(items: list[_Item], workers: int) -> list[list[_Item]]:

@@ -40,44 +40,77 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from curvedoc.errors import CurvedocError, InputError
 from curvedoc.model import History
-from curvedoc.readers import (
-    boosting,
-    csv_formats,
-    hf,
-    json_formats,
-    keras_history,
-    mlflow,
-    objects,
-    tensorboard,
-    text_log,
-    wandb_csv,
-)
+from curvedoc.readers import csv_formats, json_formats
 from curvedoc.readers._assemble import clean_error, with_notes
 from curvedoc.readers._text import GZIP_MAGIC, decode, gunzip, read_bytes
 from curvedoc.readers._text import read_stream as read_stream_bytes
-from curvedoc.readers.directories import read_directory, read_directory_runs
 from curvedoc.readers.multi import one_run, select_run, split_selector
-from curvedoc.readers.objects import from_object
-from curvedoc.readers.text_log import PATTERNS
 from curvedoc.readers.tfrecord import looks_like_tfrecord
 
-#: (format id, one-line description) of every reader, for the docs and ``--help``.
-FORMATS: tuple[tuple[str, str], ...] = (
-    *keras_history.FORMATS,
-    *csv_formats.FORMATS,
-    *hf.FORMATS,
-    *json_formats.FORMATS,
-    *boosting.FORMATS,
-    *mlflow.FORMATS,
-    *tensorboard.FORMATS,
-    ("text-log", "a console log read with a pattern (--pattern; shipped: nanogpt, keras, ...)"),
-    *wandb_csv.FORMATS,
-    *objects.FORMATS,
-)
+if TYPE_CHECKING:
+    from curvedoc.readers import text_log
+
+# The readers of rarer inputs (TensorBoard events, MLflow stores and folders, console logs, run
+# folders, Python objects) are imported when an input needs them: a 20-epoch JSON history
+# should not pay for SQLite and the event-file decoder at start-up.
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def __getattr__(name: str) -> Any:
+    """``FORMATS`` and ``PATTERNS``, built on first use (they import every reader)."""
+    if name == "FORMATS":
+        return _formats()
+    if name == "PATTERNS":
+        from curvedoc.readers.text_log import PATTERNS
+
+        return PATTERNS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _formats() -> tuple[tuple[str, str], ...]:
+    """(format id, one-line description) of every reader, for the docs and ``--help``."""
+    from curvedoc.readers import (
+        boosting,
+        hf,
+        keras_history,
+        mlflow,
+        objects,
+        tensorboard,
+        wandb_csv,
+    )
+
+    return (
+        *keras_history.FORMATS,
+        *csv_formats.FORMATS,
+        *hf.FORMATS,
+        *json_formats.FORMATS,
+        *boosting.FORMATS,
+        *mlflow.FORMATS,
+        *tensorboard.FORMATS,
+        ("text-log", "a console log read with a pattern (--pattern; shipped: nanogpt, keras, ...)"),
+        *wandb_csv.FORMATS,
+        *objects.FORMATS,
+    )
+
+
+def from_object(
+    obj: object,
+    *,
+    source: str = "<object>",
+    columns: Mapping[str, str] | None = None,
+    directions: Mapping[str, str] | None = None,
+) -> History:
+    """A History from a Python object (a Keras ``History``, a dict of lists, a DataFrame...);
+    see :func:`curvedoc.readers.objects.from_object`."""
+    from curvedoc.readers.objects import from_object as read_object
+
+    return read_object(obj, source=source, columns=columns, directions=directions)
+
 
 _FIRST_CHAR = re.compile(r"\s*[\[{]")
 
@@ -107,10 +140,14 @@ def read_text_runs(
     """Every run in a log already decoded to text (see the module docstring)."""
     kw: dict[str, Any] = {"source": source, "columns": columns, "directions": directions}
     if pattern is not None:
+        from curvedoc.readers import text_log
+
         return [text_log.read_with_pattern(text, pattern, **kw)]
     try:
         return _sniffed_text_runs(text, **kw)
     except InputError:
+        from curvedoc.readers import text_log
+
         # not a structured log: maybe a console log that a shipped pattern reads
         shipped = text_log.sniff_pattern(text)
         if shipped is None:
@@ -132,6 +169,8 @@ def _sniffed_text_runs(
         raise InputError(
             f"unknown JSON layout: a lone JSON value ({text.strip()[:40]})", path=source
         )
+    from curvedoc.readers import mlflow
+
     if mlflow.looks_like_metric_file(text):
         return [mlflow.read_metric_text(text, **kw)]
     return csv_formats.read_csv_runs(text, **kw)
@@ -187,8 +226,12 @@ def _runs_of_bytes(
         notes.append("gzip-compressed input, decompressed")
         file = None
     if pattern is None and looks_like_tfrecord(data[:12]):
+        from curvedoc.readers import tensorboard
+
         runs = [tensorboard.read_event_data(data, **kw)]
-    elif pattern is None and mlflow.is_sqlite_store(data[:16]):
+    elif pattern is None and data.startswith(_SQLITE_MAGIC):
+        from curvedoc.readers import mlflow
+
         runs = mlflow.read_sqlite_runs(file if file is not None else data, **kw)
     else:
         text = decode(data, source)
@@ -255,6 +298,8 @@ def read_runs(
     kw: dict[str, Any] = {"columns": columns, "directions": directions}
     with _input_errors(source):
         if p.is_dir():
+            from curvedoc.readers.directories import read_directory_runs
+
             runs = read_directory_runs(
                 p,
                 source=base,
@@ -293,6 +338,8 @@ def read_path(
     p = Path(base)
     with _input_errors(source):
         if selector is None and p.is_dir():
+            from curvedoc.readers.directories import read_directory
+
             return read_directory(
                 p,
                 source=source,

@@ -24,13 +24,11 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import sys
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,6 +38,9 @@ from curvedoc.readers._assemble import Series, assemble
 from curvedoc.readers._meta import meta_key, scalar
 from curvedoc.readers._numeric import parse_strings
 from curvedoc.readers._text import read_text
+
+if TYPE_CHECKING:  # sqlite3 is imported when a store is read, not on every run
+    import sqlite3
 
 FORMATS: tuple[tuple[str, str], ...] = (
     ("mlflow", "MLflow file store: a run, an experiment or an mlruns/ folder (metrics/<key>)"),
@@ -201,6 +202,8 @@ def is_sqlite_store(data_head: bytes) -> bool:
 
 def has_store_tables(path: Path) -> bool:
     """The SQLite file at ``path`` has MLflow's ``metrics`` and ``runs`` tables."""
+    import sqlite3
+
     try:
         with _connect(path) as con:
             names = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
@@ -212,6 +215,9 @@ def has_store_tables(path: Path) -> bool:
 @contextmanager
 def _connect(data: bytes | Path) -> Iterator[sqlite3.Connection]:
     """A read-only connection to a database file, or to database bytes (stdin, gzip)."""
+    import sqlite3
+    import tempfile
+
     tmp: str | None = None
     if isinstance(data, Path):
         target = data
@@ -241,6 +247,8 @@ def read_sqlite_runs(
     directions: Mapping[str, str] | None = None,
 ) -> list[History]:
     """Every live run of an MLflow SQLite store (see the module docstring)."""
+    import sqlite3
+
     try:
         with _connect(data) as con:
             return _read_store(con, source, columns, directions)
