@@ -232,7 +232,8 @@ def _clean(v: object) -> float | int | str | bool | None:
 def summarize(curve: Curve) -> CurveSummary:
     """Per-curve facts and a sketch for the report header."""
     finite = np.isfinite(curve.y)
-    xs, ys = curve.x[finite], curve.y[finite]
+    all_finite = bool(finite.all())
+    xs, ys = (curve.x, curve.y) if all_finite else (curve.x[finite], curve.y[finite])
     best = best_x = first = final = None
     if ys.size:
         idx = int(np.argmax(ys)) if curve.direction == "max" else int(np.argmin(ys))
@@ -245,7 +246,7 @@ def summarize(curve: Curve) -> CurveSummary:
         direction=curve.direction,
         x_unit=curve.x_unit,
         points=len(curve),
-        non_finite=int((~finite).sum()),
+        non_finite=0 if all_finite else int((~finite).sum()),
         x_start=float(curve.x[0]) if len(curve) else None,
         x_end=float(curve.x[-1]) if len(curve) else None,
         first=first,
@@ -265,12 +266,21 @@ def _sketch(x: np.ndarray, y: np.ndarray) -> list[float | None]:
         v = y[np.isfinite(y)]
         return [float(np.mean(v)) if v.size else None]
     finite = np.isfinite(y)
+    all_finite = bool(finite.all())
     with np.errstate(all="ignore"):
         # x/span rather than (x - lo)/(hi - lo): the difference can overflow near ±1e308.
-        pos = (x / 2 - lo / 2) / (hi / 2 - lo / 2)
-        idx = np.clip(np.nan_to_num(pos * n, nan=0.0), 0, n - 1).astype(np.int64)
-        sums = np.bincount(idx[finite], weights=y[finite], minlength=n)
-        counts = np.bincount(idx[finite], minlength=n)
+        # In place: a 10^7-point curve makes one float and one int temporary, not seven.
+        pos = x / 2 - lo / 2
+        pos /= hi / 2 - lo / 2
+        pos *= n
+        np.nan_to_num(pos, copy=False, nan=0.0)
+        np.clip(pos, 0, n - 1, out=pos)
+        idx = pos.astype(np.int64)
+        del pos
+        if not all_finite:
+            idx = idx[finite]
+        sums = np.bincount(idx, weights=y if all_finite else y[finite], minlength=n)
+        counts = np.bincount(idx, minlength=n)
         means = sums / counts
     return [
         float(m) if c > 0 and math.isfinite(m) else None for m, c in zip(means, counts, strict=True)

@@ -107,7 +107,6 @@ class GradientExplosion(Detector):
             scale = float(np.mean(np.abs(resid - signal.median(resid)))) * 1.2533
         if scale <= 0:
             return None
-        z = resid / scale
         is_grad = curve.role == "grad_norm"
         min_ratio = p.min_ratio_grad_norm if is_grad else p.min_ratio
         if positive:
@@ -115,6 +114,9 @@ class GradientExplosion(Detector):
         else:  # here base is the rolling median of y itself
             level = np.abs(base)
             big = (y - base) >= (min_ratio - 1) * np.maximum(level, 1e-300)
+        # z in place of resid (resid = z * scale below): one full-length temporary fewer
+        z = np.divide(resid, scale, out=resid)
+        del resid
         hot = (z >= p.z_threshold) & big
         if not is_grad:
             level_now = np.exp(base) if positive else base
@@ -143,8 +145,8 @@ class GradientExplosion(Detector):
             events.append((i, j))
         if not events:
             return None
-        peaks = [i + int(np.argmax(resid[i : j + 1])) for i, j in events]
-        ratios = np.exp(resid[peaks]) if positive else y[peaks] / np.abs(base[peaks])
+        peaks = [i + int(np.argmax(z[i : j + 1])) for i, j in events]
+        ratios = np.exp(z[peaks] * scale) if positive else y[peaks] / np.abs(base[peaks])
         top = int(np.argmax(ratios))
         k = peaks[top]
         sign = -1.0 if curve.direction == "max" else 1.0
