@@ -118,8 +118,12 @@ class GradientExplosion(Detector):
         z = np.divide(resid, scale, out=resid)
         del resid
         hot = (z >= p.z_threshold) & big
+        # base holds the running level in log units (positive) or in y's units; for the height
+        # test it is turned into y's units in place (a 10^7-point curve keeps one array fewer)
+        in_y_units = not positive
         if not is_grad:
-            level_now = np.exp(base) if positive else base
+            level_now = np.exp(base, out=base) if positive else base
+            in_y_units = True
             whole = float(np.max(y[: max(3, n // 20)]) - np.min(y))
             hot &= (y - level_now) >= p.min_height * max(whole, signal.tiny(y))
         if not np.any(hot):
@@ -150,7 +154,7 @@ class GradientExplosion(Detector):
         top = int(np.argmax(ratios))
         k = peaks[top]
         sign = -1.0 if curve.direction == "max" else 1.0
-        baseline = float(np.exp(base[k])) if positive else float(base[k])
+        baseline = float(base[k]) if in_y_units else float(np.exp(base[k]))
         evidence: dict[str, float | int | str | bool | None] = {
             "spikes": len(events),
             "first_spike_x": float(x[peaks[0]]),
