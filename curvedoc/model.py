@@ -231,6 +231,20 @@ class Report(Record):
 
         return render_markdown([self])
 
+    def _repr_html_(self) -> str:
+        """Notebooks: the HTML report (charts drawn from the curves' sketches) in a sandboxed
+        frame, so that its page styles stay out of the notebook's and nothing in it can run
+        (the page has no scripts; the sandbox would forbid them anyway)."""
+        import html
+
+        from curvedoc.formatters.html import render_html
+
+        page = html.escape(render_html([self]), quote=True)
+        return (
+            '<iframe sandbox title="curvedoc report" style="width:100%;height:640px;'
+            f'border:1px solid #d0d7de;resize:vertical" srcdoc="{page}"></iframe>'
+        )
+
 
 def as_float_array(values: Any) -> FloatArray:
     """Convert a sequence to a contiguous float64 array (None becomes NaN)."""

@@ -123,3 +123,19 @@ def test_every_detector_param_has_a_type_the_fast_validator_knows() -> None:
     for det in DETECTORS:
         for name, f in det.Params.model_fields.items():
             assert str(f.type) in {"float", "int", "bool", "str"}, (det.name, name, f.type)
+
+
+def test_a_report_shows_itself_in_a_notebook_as_a_sandboxed_page() -> None:
+    import html
+    import re
+
+    from curvedoc.formatters.html import render_html
+
+    report = _report().model_copy(update={"source": 'x"><script>alert(1)</script>'})
+    out = report._repr_html_()
+    frame = r'<iframe sandbox title="curvedoc report" style="[^"]*" srcdoc="([^"]*)"></iframe>'
+    m = re.fullmatch(frame, out)
+    assert m is not None  # no quote from the page ends the attribute early
+    assert "<script>" not in out
+    assert html.unescape(m.group(1)) == render_html([report])
+    assert "allow-scripts" not in out
