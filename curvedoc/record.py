@@ -81,6 +81,9 @@ class Record:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("__doc__") is None:
+            # dataclasses would build one from inspect.signature (a cost on every start-up)
+            cls.__doc__ = f"{cls.__qualname__}: a frozen record."
         dataclasses.dataclass(frozen=True, kw_only=True)(cls)
         fields = dataclasses.fields(cls)  # type: ignore[arg-type]
         cls.model_fields = {f.name: f for f in fields}

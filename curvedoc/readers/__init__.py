@@ -44,7 +44,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from curvedoc.errors import CurvedocError, InputError
 from curvedoc.model import History
-from curvedoc.readers import csv_formats, json_formats
 from curvedoc.readers._assemble import clean_error, with_notes
 from curvedoc.readers._text import GZIP_MAGIC, decode, gunzip, read_bytes
 from curvedoc.readers._text import read_stream as read_stream_bytes
@@ -76,7 +75,9 @@ def _formats() -> tuple[tuple[str, str], ...]:
     """(format id, one-line description) of every reader, for the docs and ``--help``."""
     from curvedoc.readers import (
         boosting,
+        csv_formats,
         hf,
+        json_formats,
         keras_history,
         mlflow,
         objects,
@@ -163,13 +164,15 @@ def _sniffed_text_runs(
     directions: Mapping[str, str] | None,
 ) -> list[History]:
     kw: dict[str, Any] = {"source": source, "columns": columns, "directions": directions}
+    from curvedoc.readers import json_formats  # each family of readers loads when it is needed
+
     if _FIRST_CHAR.match(text) is not None:
         return [json_formats.read_json_text(text, **kw)]
     if len(text) < 4096 and "\n" not in text.strip() and json_formats.is_json_scalar(text):
         raise InputError(
             f"unknown JSON layout: a lone JSON value ({text.strip()[:40]})", path=source
         )
-    from curvedoc.readers import mlflow
+    from curvedoc.readers import csv_formats, mlflow
 
     if mlflow.looks_like_metric_file(text):
         return [mlflow.read_metric_text(text, **kw)]
