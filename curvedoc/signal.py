@@ -71,17 +71,8 @@ def mad(y: FloatArray) -> float:
     if y.size == 0:
         return 0.0
     med = float(median(y))
-    dev = np.abs(y - med)  # the one full-length temporary: partitioned in place below
-    if math.isnan(med) or math.isnan(float(dev.max())):
-        return math.nan
-    k = dev.size // 2
-    if dev.size % 2:
-        dev.partition(k)
-        mid = float(dev[k])
-    else:
-        dev.partition((k - 1, k))
-        mid = (float(dev[k - 1]) + float(dev[k])) / 2.0
-    return float(MAD_TO_SD * mid)
+    # one full-length temporary, partitioned in place
+    return float(MAD_TO_SD * median(np.abs(y - med), overwrite=True))
 
 
 def noise_level(y: FloatArray) -> float:
@@ -189,27 +180,34 @@ def percentile(y: FloatArray, q: float) -> float:
     return a if a == b else a + (b - a) * (pos - lo)
 
 
-def median(y: npt.ArrayLike, axis: int | None = None) -> Any:
+def median(y: npt.ArrayLike, axis: int | None = None, *, overwrite: bool = False) -> Any:
     """``np.median`` (NaN where a NaN is in the data), by ``np.partition``.
 
     Why not ``np.median``: its NaN check touches ``np.ma``, whose import costs about a tenth of
     the start-up of a 20-epoch diagnosis; and on the rolling windows of a smoothed curve the
-    plain partition is several times faster.
+    plain partition is several times faster. ``overwrite`` partitions a float64 array in place
+    instead of a copy (like numpy's ``overwrite_input``).
     """
     a = np.asarray(y, dtype=np.float64)
+    inplace = overwrite and a is y and a.ndim == 1  # its reshape below is a view of y
     if axis is None:
         a, axis = a.reshape(-1), 0
     n = a.shape[axis]
     if n == 0:
         shape = a.shape[:axis] + a.shape[axis + 1 :]
         return np.full(shape, np.nan)[()] if shape else np.float64(np.nan)
-    k = n // 2
-    if n % 2:
-        mid = np.take(np.partition(a, k, axis=axis), k, axis=axis)
-    else:
-        part = np.partition(a, (k - 1, k), axis=axis)
-        mid = (np.take(part, k - 1, axis=axis) + np.take(part, k, axis=axis)) / 2.0
     nan = np.isnan(a).any(axis=axis)
+    k = n // 2
+    kth = k if n % 2 else (k - 1, k)
+    if inplace:
+        a.partition(kth, axis=axis)
+        part = a
+    else:
+        part = np.partition(a, kth, axis=axis)
+    if n % 2:
+        mid = np.take(part, k, axis=axis)
+    else:
+        mid = (np.take(part, k - 1, axis=axis) + np.take(part, k, axis=axis)) / 2.0
     if np.ndim(mid) == 0:
         return np.float64(np.nan) if bool(nan) else np.float64(mid)
     out: FloatArray = np.where(nan, np.nan, mid)

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from curvedoc.errors import CurvedocError, InputError
 from curvedoc.model import History
 from curvedoc.readers._assemble import clean_error, with_notes
-from curvedoc.readers._text import GZIP_MAGIC, decode, gunzip, read_bytes
+from curvedoc.readers._text import GZIP_MAGIC, SQLITE_MAGIC, decode, gunzip, read_bytes
 from curvedoc.readers._text import read_stream as read_stream_bytes
 from curvedoc.readers.multi import one_run, select_run, split_selector
 from curvedoc.readers.tfrecord import looks_like_tfrecord
@@ -56,7 +56,6 @@ if TYPE_CHECKING:
 # The readers of rarer inputs (TensorBoard events, MLflow stores and folders, console logs, run
 # folders, Python objects) are imported when an input needs them: a 20-epoch JSON history
 # should not pay for SQLite and the event-file decoder at start-up.
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def __getattr__(name: str) -> Any:
@@ -232,7 +231,7 @@ def _runs_of_bytes(
         from curvedoc.readers import tensorboard
 
         runs = [tensorboard.read_event_data(data, **kw)]
-    elif pattern is None and data.startswith(_SQLITE_MAGIC):
+    elif pattern is None and data.startswith(SQLITE_MAGIC):
         from curvedoc.readers import mlflow
 
         runs = mlflow.read_sqlite_runs(file if file is not None else data, **kw)

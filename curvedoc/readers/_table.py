@@ -172,24 +172,7 @@ def _line_fields_regular(chunk: str, delimiter: str, ncols: int) -> bool:
 
 
 def _parse_cells(cells: list[str], out: FloatArray, blank: BoolArray) -> bool:
-    """Parse one column of one chunk into ``out`` (and ``blank``); False if a cell is text.
-
-    Sparse columns (Lightning's validation rows) are the common hard case: their empty cells are
-    found by length in C, filled with ``"nan"`` and marked blank, so ``float`` still runs in C
-    over the whole column. Anything rarer (``NA``, padded cells) goes through
-    :func:`parse_strings`.
-    """
-    n = len(cells)
-    empty = np.fromiter(map(len, cells), dtype=np.intp, count=n) == 0
-    try:
-        if empty.any():
-            out[:] = np.fromiter(map(float, [c or "nan" for c in cells]), np.float64, count=n)
-            blank[:] = empty
-        else:
-            out[:] = np.fromiter(map(float, cells), dtype=np.float64, count=n)
-        return True
-    except (ValueError, OverflowError):
-        pass
+    """Parse one column of one chunk into ``out`` (and ``blank``); False if a cell is text."""
     col = parse_strings(cells)
     if col.text_rows:
         return False

@@ -57,6 +57,8 @@ def read_bytes(path: Path, source: str) -> bytes:
 
 
 GZIP_MAGIC = b"\x1f\x8b"
+#: An SQLite database file (an MLflow store) starts with this.
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def gunzip(data: bytes, source: str) -> bytes:

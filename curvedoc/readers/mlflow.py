@@ -37,7 +37,7 @@ from curvedoc.model import History
 from curvedoc.readers._assemble import Series, assemble
 from curvedoc.readers._meta import meta_key, scalar
 from curvedoc.readers._numeric import parse_strings
-from curvedoc.readers._text import read_text
+from curvedoc.readers._text import SQLITE_MAGIC, read_text
 
 if TYPE_CHECKING:  # sqlite3 is imported when a store is read, not on every run
     import sqlite3
@@ -47,7 +47,6 @@ FORMATS: tuple[tuple[str, str], ...] = (
     ("mlflow-sqlite", "MLflow SQLite store (mlflow.db): one history per run"),
 )
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 _DOUBLE_MAX = sys.float_info.max
 
 _LINE = re.compile(r"^\s*-?\d+\s+\S+(\s+-?\d+)?\s*$")
