@@ -36,6 +36,7 @@ from curvedoc.errors import InputError
 from curvedoc.model import FloatArray
 from curvedoc.readers import roles
 from curvedoc.readers._assemble import Series
+from curvedoc.readers._decimal_bytes import cell_bounds, parse_cells
 from curvedoc.readers._numeric import BoolArray, NumericColumn, parse_strings
 
 _DELIMITERS = (",", "\t", ";", "|")
@@ -171,14 +172,44 @@ def _line_fields_regular(chunk: str, delimiter: str, ncols: int) -> bool:
     return bool(np.all(per_line == ncols - 1))
 
 
-def _parse_cells(cells: list[str], out: FloatArray, blank: BoolArray) -> bool:
-    """Parse one column of one chunk into ``out`` (and ``blank``); False if a cell is text."""
-    col = parse_strings(cells)
-    if col.text_rows:
-        return False
-    out[:] = col.values
-    blank[:] = col.missing
-    return True
+def _chunk_rows(
+    chunk: str, delimiter: str, ncols: int
+) -> tuple[FloatArray, npt.NDArray[np.bool_]] | None:
+    """One chunk of whole lines as a ``rows x columns`` matrix and blank mask, or None when a
+    line has another number of fields or a cell is text.
+
+    Plain decimals are parsed from the bytes by :mod:`._decimal_bytes` (no string per cell);
+    the few other cells (``nan``, padded or ``NA`` cells, very long or tiny numbers) go through
+    :func:`parse_strings`, which gives them exactly the meaning they have on the string route.
+    """
+    raw = np.frombuffer(chunk.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    starts, ends = cell_bounds(raw, ord(delimiter))
+    cells = starts.shape[0]
+    if cells % ncols:
+        return None
+    rows = cells // ncols
+    line_ends = raw[ends[:-1]] == 10
+    if int(line_ends.sum()) != rows - 1 or not line_ends[ncols - 1 :: ncols].all():
+        return None
+    values, decided = parse_cells(raw, starts, ends)
+    blank = np.zeros(cells, dtype=np.bool_)
+    rest = np.flatnonzero(~decided)
+    if rest.size:
+        empty = starts[rest] == ends[rest]
+        blank[rest[empty]] = True
+        other = rest[~empty]
+        if other.size:
+            data = raw.tobytes()
+            texts = [
+                data[i:j].decode("utf-8", "surrogatepass")
+                for i, j in zip(starts[other].tolist(), ends[other].tolist(), strict=True)
+            ]
+            col = parse_strings(texts)
+            if col.text_rows:
+                return None
+            values[other] = col.values
+            blank[other] = col.missing
+    return values.reshape(rows, ncols), blank.reshape(rows, ncols)
 
 
 def _numeric_rows(
@@ -188,11 +219,9 @@ def _numeric_rows(
     mask, when every line has ``ncols`` fields and every cell is a number or blank (``NA`` and
     the like); else None.
 
-    Parsed a megabyte at a time: each chunk is split into cells, every column of it goes
-    through ``float`` in C (``map``), and the cells are dropped before the next chunk, so a
-    million-row log never holds a Python string per cell at once (nor a copy of the body).
-    Anything else (text in a cell, a ragged row) returns None for the string route, which names
-    the offending line.
+    Parsed a megabyte at a time (:func:`_chunk_rows`), so a million-row log never holds a
+    Python string per cell (nor a copy of the body). Anything else (text in a cell, a ragged
+    row) returns None for the string route, which names the offending line.
     """
     if stop - start < _NUMERIC_BLOCK_MIN or text.startswith("\n", start):
         return None
@@ -205,18 +234,13 @@ def _numeric_rows(
     while pos < stop:
         end = text.find("\n", min(pos + _CHUNK_CHARS, stop), stop)
         end = stop if end < 0 else end
-        chunk = text[pos:end]
+        parsed = _chunk_rows(text[pos:end], delimiter, ncols)
         pos = end + 1
-        if not _line_fields_regular(chunk, delimiter, ncols):
+        if parsed is None:
             return None
-        flat = chunk.replace("\n", delimiter).split(delimiter)
-        del chunk
-        k = len(flat) // ncols
-        for j in range(ncols):
-            if not _parse_cells(
-                flat[j::ncols], values[row : row + k, j], missing[row : row + k, j]
-            ):
-                return None
+        k = parsed[0].shape[0]
+        values[row : row + k] = parsed[0]
+        missing[row : row + k] = parsed[1]
         row += k
     if row != nrows:
         return None

@@ -1,0 +1,157 @@
+"""The byte-level decimal parser: every value it decides is exactly ``float(cell)``; every cell
+it leaves undecided is one ``float`` reads differently, or cannot read, or one beyond its fast,
+exact path."""
+
+from __future__ import annotations
+
+import math
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from curvedoc.readers import _table
+from curvedoc.readers._decimal_bytes import MAX_WIDTH, cell_bounds, parse_cells
+from curvedoc.readers._numeric import parse_strings
+
+
+def _parse(cells: list[str], delimiter: str = ",") -> tuple[np.ndarray, np.ndarray]:
+    raw = np.frombuffer(delimiter.join(cells).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    starts, ends = cell_bounds(raw, ord(delimiter))
+    assert starts.shape[0] == len(cells)
+    return parse_cells(raw, starts, ends)
+
+
+def _bits(x: float) -> bytes:
+    return struct.pack("<d", x)
+
+
+def _float_or_none(cell: str) -> float | None:
+    try:
+        return float(cell)
+    except ValueError:
+        return None
+
+
+def _check(cells: list[str]) -> np.ndarray:
+    values, decided = _parse(cells)
+    for cell, value, ok in zip(cells, values.tolist(), decided.tolist(), strict=True):
+        if ok:
+            want = _float_or_none(cell)
+            assert want is not None, f"decided {cell!r}, which float() refuses"
+            assert _bits(value) == _bits(want), (cell, value, want)
+        else:
+            assert math.isnan(value)
+    return decided
+
+
+def test_plain_decimals_are_decided_exactly() -> None:
+    cells = ["0", "1", "-2.5", "+7", ".5", "5.", "-0.0", "0.1", "3.37024", "1.5e-08", "1E+05"]
+    cells += ["7e22", "-1E-5", "0e0", "123456789012345", "2.60709", "1e22", "9e-22"]
+    assert _check(cells).all()
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "",  # blank: the caller decides
+        "nan",
+        "inf",
+        "-Infinity",
+        " 1",  # padding: float() strips it, the caller runs float()
+        "1 ",
+        "NA",
+        "1e-30",  # beyond the exact fast path
+        "2.2250738585072014e-308",
+        "9007199254740993",  # mantissa beyond 2^53
+        "1234567890123456789",  # 19 digits
+        "1.2.3",
+        "e5",
+        "1e",
+        "1e+",
+        "--1",
+        "1-2",
+        "-",
+        "+.",
+        ".",
+        "1e5.0",
+        "5e+-3",
+        "5e3e3",
+        "-e5",
+        "1_000",
+        "0x10",
+        "1" * (MAX_WIDTH + 1),
+        "\u0661",  # an Arabic-Indic digit: float() reads it, bytes are not ASCII digits
+    ],
+)
+def test_everything_else_is_left_to_float(cell: str) -> None:
+    assert not _check(["1.5", cell, "2"])[1]
+
+
+_finite = st.floats(allow_nan=False, allow_infinity=False)
+_formats = st.sampled_from(["{!r}", "{:.6g}", "{:.5e}", "{:.3f}", "{:.17g}", "{:E}", "{:+.4g}"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(_finite, _formats), min_size=1, max_size=40))
+def test_formatted_floats_match_float(items: list[tuple[float, str]]) -> None:
+    _check([fmt.format(x) for x, fmt in items])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789.eE+-nai ", max_size=12), min_size=1, max_size=30))
+@example(["1e5", "", "-.", "00012", "0.000"])
+def test_any_short_text_is_decided_only_when_float_agrees(cells: list[str]) -> None:
+    _check([c.replace(",", "") for c in cells])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=-(10**20), max_value=10**20), min_size=1, max_size=30))
+def test_integers(values: list[int]) -> None:
+    decided = _check([str(v) for v in values])
+    for v, ok in zip(values, decided.tolist(), strict=True):
+        assert ok == (abs(v) <= 2**53)
+
+
+def test_a_million_row_chunk_agrees_with_the_string_route(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The table reader's numeric block equals what the string route reads, cell for cell,
+    on a log with every spelling the fast path leaves to ``float`` mixed in."""
+    rng = np.random.default_rng(3)
+    n = 20_000
+    loss = rng.lognormal(0, 1, n).tolist()
+    spellings = ["nan", " 1.5", "NA", "1e-30", "inf", "9007199254740993", ""]
+    rows = []
+    for i in range(n):
+        odd = spellings[i % len(spellings)] if i % 97 == 0 else f"{loss[i]:.6g}"
+        rows.append(f"{i},{loss[i]!r},{odd},{loss[i] * 1e-5:.3e}")
+    text = "step,loss,val_loss,lr\n" + "\n".join(rows) + "\n"
+    monkeypatch.setattr(_table, "_CHUNK_CHARS", 4099)
+    table = _table.parse_delimited(text, "mixed.csv")
+    assert table.numeric is not None
+    assert table.missing is not None
+    for j in range(4):
+        want = parse_strings([r.split(",")[j] for r in rows])
+        assert table.missing[:, j].tolist() == want.missing.tolist()
+        assert np.array_equal(table.numeric[:, j], want.values, equal_nan=True)
+
+
+def test_text_or_ragged_rows_leave_the_block_to_the_string_route() -> None:
+    rows = [f"{i},{i * 0.5}" for i in range(20_000)]
+    text = "step,loss\n" + "\n".join(rows) + "\n"
+    assert _table.parse_delimited(text, "ok.csv").numeric is not None
+    word = rows.copy()
+    word[15_000] = "15000,oops"
+    assert _table.parse_delimited("step,loss\n" + "\n".join(word), "w.csv").numeric is None
+    ragged = rows.copy()
+    ragged[12_345] = "12345,1.0,2.0"
+    with pytest.raises(Exception, match="12347"):
+        _table.parse_delimited("step,loss\n" + "\n".join(ragged), "r.csv")
+    # one field short in one row and one too many in the next: same cell count, still ragged
+    shifted = rows.copy()
+    shifted[100] = "100"
+    shifted[101] = "101,1.0,"  # a trailing empty field
+    assert _table.parse_delimited("step,loss\n" + "\n".join(shifted), "s.csv").numeric is None
