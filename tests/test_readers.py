@@ -131,6 +131,28 @@ def test_keras_csvlogger_resumed_run_last_write_wins(tmp_path: Path) -> None:
     assert "loss, val_loss: 2 duplicate epochs merged (last value kept)" in h.notes
 
 
+def test_repeated_steps_keep_the_last_value_and_columns_share_one_axis(tmp_path: Path) -> None:
+    """Lightning writes a validation row at the last training step; a sorted x with repeats
+    keeps the last value of each (no sort), and the columns blank in the same rows share one
+    cleaned x array instead of a copy each."""
+    rows = ["epoch,step,train_loss,grad_norm,val_loss"]
+    rows += [f"0,{s},{1.0 / (s + 1)},{2.0 + s},," for s in range(5)]
+    rows += ["0,4,0.125,6.5,0.5", "1,5,0.1,7.0,", "1,5,0.09,7.5,", "1,6,0.08,8.0,0.4"]
+    h = read_path(write(tmp_path, "metrics.csv", "\n".join(rows) + "\n"))
+    loss, grad = curve(h, "train_loss"), curve(h, "grad_norm")
+    assert loss.x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert loss.y.tolist() == [1.0, 0.5, 1 / 3, 0.25, 0.125, 0.09, 0.08]
+    assert grad.y.tolist() == [2.0, 3.0, 4.0, 5.0, 6.5, 7.5, 8.0]
+    assert curve(h, "val_loss").x.tolist() == [4.0, 6.0]
+    assert loss.x is grad.x
+    # an unsorted x (a resumed run) still sorts, stably, last write winning
+    back = "step,loss,acc\n0,1.0,0.1\n1,0.8,0.2\n2,0.7,0.3\n1,0.6,0.4\n2,0.5,0.5\n"
+    h2 = read_path(write(tmp_path, "resumed.csv", back))
+    assert curve(h2, "loss").y.tolist() == [1.0, 0.6, 0.5]
+    assert curve(h2, "acc").y.tolist() == [0.1, 0.4, 0.5]
+    assert curve(h2, "loss").x is curve(h2, "acc").x
+
+
 def test_pandas_csv_with_index_and_windows_line_ends(tmp_path: Path) -> None:
     rows = [
         ",loss,accuracy,val_loss,val_accuracy",

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from curvedoc.errors import ConfigError, CurvedocError, InputError
 from curvedoc.model import Curve, FloatArray, History, one_line
@@ -114,19 +115,62 @@ def _grouped(counts: Mapping[str, int], what: str) -> list[str]:
     return [f"{what.format(s='s')}: {detail}"]
 
 
-def _dedupe(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray, int]:
-    """Sort by x and keep the last-written value of each x (stable sort keeps file order)."""
-    if x.shape[0] > 1 and bool(np.all(x[1:] > x[:-1])):
-        return x, y, 0
-    order = np.argsort(x, kind="stable")
-    xs, ys = x[order], y[order]
-    keep = np.ones(xs.shape[0], dtype=np.bool_)
-    keep[:-1] = xs[1:] != xs[:-1]
-    return (
-        np.ascontiguousarray(xs[keep]),
-        np.ascontiguousarray(ys[keep]),
-        int(xs.shape[0] - keep.sum()),
-    )
+#: How a curve's y is cut down to its x: unchanged, a boolean mask, or an index array.
+Selector = npt.NDArray[np.bool_] | npt.NDArray[np.intp] | None
+
+
+@dataclass(frozen=True)
+class _CleanX:
+    """A cleaned x axis and how to select the matching y values."""
+
+    keep: npt.NDArray[np.bool_] | None  # the rows this was made for (None: every row)
+    x: FloatArray
+    select: Selector
+    dups: int
+
+
+def _clean_x(x: FloatArray, keep: npt.NDArray[np.bool_] | None) -> _CleanX:
+    """Drop the rows not in ``keep``, sort by x and keep the last-written value of each x (a
+    stable sort keeps file order)."""
+    xk = np.asarray(x if keep is None else x[keep], dtype=np.float64)
+    if xk.shape[0] <= 1 or bool(np.all(xk[1:] > xk[:-1])):
+        return _CleanX(keep, xk, keep, 0)
+    if bool(np.all(xk[1:] >= xk[:-1])):
+        # Sorted with repeats (Lightning logs a validation row at the last training step):
+        # drop all but the last of each, without a sort or an index per row.
+        repeat = np.flatnonzero(xk[1:] == xk[:-1])
+        rows = np.ones(x.shape[0], dtype=np.bool_) if keep is None else keep.copy()
+        rows[repeat if keep is None else np.flatnonzero(keep)[repeat]] = False
+        return _CleanX(keep, np.delete(xk, repeat), rows, int(repeat.shape[0]))
+    order = np.argsort(xk, kind="stable")
+    xs = xk[order]
+    last = np.ones(xs.shape[0], dtype=np.bool_)
+    last[:-1] = xs[1:] != xs[:-1]
+    rows = order[last] if keep is None else np.flatnonzero(keep)[order[last]]
+    return _CleanX(keep, np.ascontiguousarray(xs[last]), rows, int(xs.shape[0] - last.sum()))
+
+
+class _XCache:
+    """Cleaned x axes, shared by the columns of one table that are blank in the same rows.
+
+    The columns of a table share one x array; a million-row Lightning log's training columns
+    are all blank in its validation rows. Cleaning that x once per distinct blank pattern keeps
+    one copy instead of one per column.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[int, list[_CleanX]] = {}
+
+    def get(self, x: FloatArray, keep: npt.NDArray[np.bool_] | None) -> _CleanX:
+        same_x = self._seen.setdefault(id(x), [])
+        for c in same_x:
+            if (c.keep is None and keep is None) or (
+                c.keep is not None and keep is not None and np.array_equal(c.keep, keep)
+            ):
+                return c
+        clean = _clean_x(x, keep)
+        same_x.append(clean)
+        return clean
 
 
 def _forked_epoch_names(names: Iterable[str]) -> set[str]:
@@ -177,6 +221,7 @@ def assemble(
     dup_unit = x_unit
     empty: list[str] = []
     curves: list[Curve] = []
+    x_cache = _XCache()
     for s in series:
         role_override = over.columns.get(s.name)
         if role_override == IGNORE:
@@ -192,16 +237,13 @@ def assemble(
         n_missing = int(s.y.shape[0] - keep.sum())
         if n_missing:
             missing_counts[s.name] = n_missing
-        if n_missing or not bool(keep.all()):
-            x = np.asarray(s.x[keep], dtype=np.float64)
-            y = np.asarray(s.y[keep], dtype=np.float64)
-        else:  # nothing to drop: no copy (columns of one table share their x array)
-            x = np.asarray(s.x, dtype=np.float64)
-            y = np.asarray(s.y, dtype=np.float64)
-        if x.shape[0] == 0:
+        # nothing to drop: no copy (columns of one table share their x array)
+        clean = x_cache.get(s.x, keep if n_missing or not bool(keep.all()) else None)
+        if clean.x.shape[0] == 0:
             empty.append(s.name)
             continue
-        x, y, dups = _dedupe(x, y)
+        x, dups = clean.x, clean.dups
+        y = np.asarray(s.y if clean.select is None else s.y[clean.select], dtype=np.float64)
         unit = s.x_unit or x_unit
         if dups:
             dup_counts[s.name] = dups
@@ -249,9 +291,9 @@ def assemble(
         # warmup (3e-5 ramping to 3e-4) would understate it in every piece of advice.
         for c in curves:
             if c.role == "lr":
-                finite = c.y[np.isfinite(c.y)]
-                if finite.shape[0]:
-                    out_meta["learning_rate"] = float(np.max(finite))
+                finite = np.isfinite(c.y)
+                if finite.any():
+                    out_meta["learning_rate"] = float(np.max(c.y, where=finite, initial=-math.inf))
                 break
     return History(
         source=source,

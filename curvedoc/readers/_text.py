@@ -127,7 +127,7 @@ def decode(data: bytes, source: str) -> str:
                 path=source,
                 line=line,
             ) from None
-    if not text.strip():
+    if not text or text.isspace():  # (``strip()`` would copy a big log once more)
         raise InputError("empty file", path=source)
     return text
 
