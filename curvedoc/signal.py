@@ -39,31 +39,80 @@ def smoothing_window(n: int) -> int:
     return odd(min(max(5, n // 50), 501))
 
 
+#: Above this many window elements (points × window) ``rolling_median`` samples its centres.
+ROLLING_EXACT_MAX = 2_000_000
+#: Float64 elements per block of windows in the sampled path (16 MB of temporaries at most).
+ROLLING_BLOCK = 2_000_000
+
+
+def rolling_median_step(n: int, window: int) -> int:
+    """The spacing of the exact medians ``rolling_median`` interpolates between (1 = exact).
+
+    About 12 centres per window: the sampled path partitions 12–18 × n window elements
+    whatever the window (windows under 24 are small enough to take every centre), against
+    ``n × window`` for every centre.
+    """
+    if n * window <= ROLLING_EXACT_MAX:
+        return 1
+    return max(1, window // 12)
+
+
 def rolling_median(y: FloatArray, window: int) -> FloatArray:
     """Centred rolling median, robust to single outliers even at the edges.
 
     The edges are padded with the median of the nearest half-window rather than the edge value
     repeated (scipy's ``mode="nearest"``): a noisy first mini-batch repeated half a window long
-    would otherwise *be* the smoothed start of the run. Small problems use numpy's sliding
-    windows; large ones scipy's O(n log w) filter, imported only then, because importing
-    ``scipy.ndimage`` costs more than diagnosing a 20-epoch log.
+    would otherwise *be* the smoothed start of the run.
+
+    Small problems (``n × window`` up to ``ROLLING_EXACT_MAX``) take the exact median of every
+    window. Large ones take the exact median of the window centred at every ``s``-th point
+    (``s = window // 12``, see :func:`rolling_median_step`, and always the last point) and
+    interpolate linearly between those centres, in blocks of windows that keep the temporaries
+    under 16 MB. Why not ``scipy.ndimage.median_filter``, as before: importing ``scipy.ndimage``
+    costs about 0.25 s and 26 MB of resident memory, and the filter itself about 0.1 s per call
+    on 10^6 points (a 10^6-step log calls it about four times); the sampled path is numpy only.
+    Neighbouring centres' windows share all but ``s`` of their ``window`` points, so their
+    medians differ by a small fraction of the point-to-point noise the window is there to
+    average out, and the chord between them stays that close to the exact filter: on a
+    decaying loss with white noise of sd σ, 200k steps, window 501, at most about 0.09σ from it
+    (0.011σ rms), where the exact median's own standard error is 0.056σ. Where neighbouring
+    centres agree (a flat stretch) it is exact.
+
+    NaN: a window holding a NaN has a NaN median (as :func:`median`); on the sampled path the
+    points interpolated next to such a centre are NaN too, so the NaN spreads up to ``s``
+    points further. Callers pass finite values (``Context.series`` drops the others).
     """
     window = odd(window)
     if window <= 1 or y.size < 3:
         return y.astype(np.float64, copy=True)
     window = min(window, odd(y.size) if y.size % 2 else y.size - 1)
     half = window // 2
+    n = int(y.size)
     yf = y.astype(np.float64, copy=False)
     left = np.full(half, median(yf[: half + 1]))
     right = np.full(half, median(yf[-half - 1 :]))
     padded = np.concatenate((left, yf, right))
-    if y.size * window <= 2_000_000:
-        view = np.lib.stride_tricks.sliding_window_view(padded, window)
+    view = np.lib.stride_tricks.sliding_window_view(padded, window)  # row i: centred at y[i]
+    if n * window <= ROLLING_EXACT_MAX:
         return np.asarray(median(view, axis=1), dtype=np.float64)
-    from scipy.ndimage import median_filter
-
-    out = median_filter(padded, size=window, mode="nearest")
-    return np.asarray(out[half : half + y.size], np.float64)
+    step = rolling_median_step(n, window)
+    centres = np.arange(0, n, step)
+    if centres[-1] != n - 1:
+        centres = np.append(centres, n - 1)
+    at = np.empty(centres.size, dtype=np.float64)
+    rows = max(1, ROLLING_BLOCK // window)
+    for i in range(0, centres.size, rows):
+        block = view[centres[i : i + rows]]  # a copy, ours to partition in place
+        at[i : i + rows] = median(block, axis=1, overwrite=True)
+    if step == 1:
+        return at
+    del view, padded  # a 10^7-step log: never the padded copy and the output at once
+    xp = centres.astype(np.float64)
+    out = np.empty(n, dtype=np.float64)
+    for i in range(0, n, ROLLING_BLOCK):
+        j = min(n, i + ROLLING_BLOCK)
+        out[i:j] = np.interp(np.arange(i, j, dtype=np.float64), xp, at)
+    return out
 
 
 def mad(y: FloatArray) -> float:
@@ -173,11 +222,15 @@ def percentile(y: FloatArray, q: float) -> float:
     s = np.sort(y.reshape(-1))
     if math.isnan(float(s[-1])):
         return math.nan
-    pos = (s.size - 1) * min(max(q, 0.0), 100.0) / 100.0
+    pos = (s.size - 1) * (min(max(q, 0.0), 100.0) / 100.0)  # numpy's order of operations
     lo = math.floor(pos)
     hi = min(lo + 1, s.size - 1)
     a, b = float(s[lo]), float(s[hi])
-    return a if a == b else a + (b - a) * (pos - lo)
+    if a == b:
+        return a
+    t = pos - lo
+    # numpy's lerp: from the nearer end, so a point near b is not a - a + tiny (cancellation)
+    return b - (b - a) * (1.0 - t) if t >= 0.5 else a + (b - a) * t
 
 
 def median(y: npt.ArrayLike, axis: int | None = None, *, overwrite: bool = False) -> Any:
@@ -189,7 +242,8 @@ def median(y: npt.ArrayLike, axis: int | None = None, *, overwrite: bool = False
     instead of a copy (like numpy's ``overwrite_input``).
     """
     a = np.asarray(y, dtype=np.float64)
-    inplace = overwrite and a is y and a.ndim == 1  # its reshape below is a view of y
+    # in place along an axis, or whole when 1-D (its reshape below is then a view of y)
+    inplace = overwrite and a is y and (axis is not None or a.ndim == 1)
     if axis is None:
         a, axis = a.reshape(-1), 0
     n = a.shape[axis]
