@@ -67,9 +67,11 @@ def _time_to(model: str, a: float, b: float, c: float, target_gap: float) -> flo
         return math.inf
     if target_gap >= b:
         return 0.0
+    log_time = math.log(b / target_gap) / c  # b / target_gap may be inf: then so is the time
     if model == "exponential":
-        return math.log(b / target_gap) / c
-    return float((b / target_gap) ** (1.0 / c)) - 1.0
+        return log_time
+    # (t + 1)^(-c) = gap / b; in logs, so that a slow decay of a huge gap is inf, not an error
+    return math.exp(log_time) - 1.0 if log_time < 700.0 else math.inf
 
 
 # The decay rate c is searched in [C_MIN, C_MAX] (normalised time): a coarse log grid, then three

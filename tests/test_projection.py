@@ -54,3 +54,14 @@ def test_the_extrapolation_and_its_range_for_a_noisy_run() -> None:
 def test_no_projection_for_a_curve_that_does_not_decay() -> None:
     rng = np.random.default_rng(0)
     assert project(np.arange(50.0), 1.0 + rng.normal(0, 0.05, 50)) is None
+
+
+def test_time_to_a_gap_is_inf_not_an_overflow_for_a_huge_slow_decay() -> None:
+    """A CSV of values near 1e308 fitted with a slow power-law decay once raised OverflowError
+    (found by the reader fuzz test): the time to close such a gap is inf."""
+    from curvedoc.projection import _time_to
+
+    assert _time_to("power", 0.0, 1e308, 1e-3, 1e-300) == math.inf
+    assert _time_to("exponential", 0.0, 1e308, 1e-3, 1e-300) > 1e5
+    assert _time_to("power", 0.0, 1.0, 1.0, 0.5) == pytest.approx(1.0)
+    assert _time_to("exponential", 0.0, 1.0, 1.0, 0.5) == pytest.approx(math.log(2.0))
