@@ -12,6 +12,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from curvedoc.errors import ConfigError
 from curvedoc.formatters.figure import Figure, Panel
 from curvedoc.formatters.svg import PALETTE, SEVERITY_COLORS, figure_svg, short
@@ -118,6 +120,13 @@ def figure_png(figure: Figure, path: Path, *, columns: int = 2) -> None:
     cols = max(1, min(columns, n))
     rows = math.ceil(n / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 2.9 * rows + 0.4), squeeze=False)
+    # An x axis of steps up to 1e308 overflows inside matplotlib's transforms: the PNG is still
+    # right, but numpy would print RuntimeWarnings on the user's terminal.
+    with np.errstate(over="ignore", invalid="ignore"):
+        _draw(plt, fig, axes, figure, path)
+
+
+def _draw(plt: Any, fig: Any, axes: Any, figure: Figure, path: Path) -> None:
     try:
         for i, ax in enumerate(axes.flat):
             if i < len(figure.panels):

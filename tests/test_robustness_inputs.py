@@ -221,6 +221,7 @@ def test_extreme_numbers_render_in_every_format(
 
 
 @pytest.mark.parametrize("name", list(EXTREME_LOGS))
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # nothing printed on the user's terminal
 def test_extreme_numbers_plot_to_png(tmp_path: Path, name: str) -> None:
     pytest.importorskip("matplotlib")
     path = tmp_path / f"{name}.csv"
