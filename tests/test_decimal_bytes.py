@@ -155,3 +155,42 @@ def test_text_or_ragged_rows_leave_the_block_to_the_string_route() -> None:
     shifted[100] = "100"
     shifted[101] = "101,1.0,"  # a trailing empty field
     assert _table.parse_delimited("step,loss\n" + "\n".join(shifted), "s.csv").numeric is None
+
+
+_cell = st.one_of(
+    st.sampled_from(["", "1", "-2.5", "nan", "NA", " 3", "1e-30", "x", "1e5", "0.1", "inf", "7,"]),
+    st.text(alphabet="0123456789.eE+- na", max_size=7),
+    _finite.map(repr),
+    st.integers(min_value=-(10**6), max_value=10**6).map(str),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(_cell, min_size=3, max_size=3), min_size=1, max_size=40),
+    st.integers(min_value=1, max_value=120),
+)
+def test_the_numeric_block_reads_any_table_as_the_string_route_does(
+    rows: list[list[str]], chunk: int
+) -> None:
+    """Whatever the cells (text, padding, ragged rows from a stray comma), the fast block
+    either declines (None: the string route reads the file) or holds exactly the values and
+    blanks the string route would parse."""
+    from unittest import mock
+
+    text = "a,b,c\n" + "\n".join(",".join(r) for r in rows) + "\n"
+    with (
+        mock.patch.object(_table, "_NUMERIC_BLOCK_MIN", 0),
+        mock.patch.object(_table, "_CHUNK_CHARS", chunk),
+    ):
+        block = _table._numeric_rows(text, 6, len(text) - 1, ",", 3)
+    if block is None:
+        return
+    values, missing = block
+    lines = text[6:-1].split("\n")
+    assert values.shape == (len(lines), 3)
+    for j in range(3):
+        want = parse_strings([line.split(",")[j] for line in lines])
+        assert not want.text_rows
+        assert missing[:, j].tolist() == want.missing.tolist()
+        assert np.array_equal(values[:, j], want.values, equal_nan=True)
