@@ -200,6 +200,29 @@ HF_STATE = """{
 """
 
 
+def test_hf_log_history_summaries_steps_and_records(tmp_path: Path) -> None:
+    """A resumed run has a summary mid-log too; entries whose step is missing or not a number
+    (null) are dropped with a note; a record that is not an object names its number."""
+    log = [
+        {"loss": 2.0, "learning_rate": 1e-4, "epoch": 0.5, "step": 10},
+        {"train_runtime": 5.0, "train_loss": 1.9, "epoch": 1.0, "step": 20},
+        {"loss": 1.5, "learning_rate": 1e-4, "epoch": 1.5, "step": 30},
+        {"loss": 1.4, "learning_rate": 1e-4, "epoch": 1.6},
+        {"loss": 1.3, "learning_rate": 1e-4, "epoch": 1.7, "step": None},
+        {"loss": 1.2, "learning_rate": 1e-4, "epoch": 2.0, "step": 40},
+        {"train_loss": 1.5, "epoch": 2.0, "step": 40},
+    ]
+    state = {"log_history": log, "global_step": 40, "max_steps": 40}
+    h = read_path(write(tmp_path, "trainer_state.json", json.dumps(state)))
+    assert curve(h, "loss").x.tolist() == [10.0, 30.0, 40.0]
+    assert curve(h, "loss").y.tolist() == [2.0, 1.5, 1.2]
+    assert sum("final summary entry" in n for n in h.notes) == 2
+    assert "2 log entries without a step: dropped" in h.notes
+    state["log_history"] = [log[0], [1, 2], log[2]]
+    with pytest.raises(InputError, match="record 2 is list, expected an object"):
+        read_path(write(tmp_path, "trainer_state.json", json.dumps(state)))
+
+
 def test_hf_trainer_state(tmp_path: Path) -> None:
     h = read_path(write(tmp_path, "trainer_state.json", HF_STATE))
     assert h.format == "hf-trainer-state"

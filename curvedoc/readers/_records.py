@@ -34,6 +34,9 @@ def find_x_key(records: Sequence[Mapping[str, object]]) -> str | None:
 
 
 def check_records(value: Sequence[object], source: str) -> list[Mapping[str, object]]:
+    """The records as a list, or an InputError naming the first that is not an object."""
+    if set(map(type, value)) == {dict}:  # parsed JSON: checked in C, no isinstance per record
+        return list(value)  # type: ignore[arg-type]
     out: list[Mapping[str, object]] = []
     for i, rec in enumerate(value):
         if not isinstance(rec, Mapping):
@@ -61,8 +64,7 @@ def _cells_by_key(
     ``log_history`` is read several times faster.
     """
     groups: dict[tuple[str, ...], list[int]] = {}
-    for i, rec in enumerate(records):
-        sig = tuple(rec)
+    for i, sig in enumerate(map(tuple, records)):
         group = groups.get(sig)
         if group is None:
             groups[sig] = [i]

@@ -94,6 +94,23 @@ _GET_STEP = methodcaller("get", "step")
 _GET_EPOCH = methodcaller("get", "epoch")
 _NUMBER_TYPES = frozenset({int, float})
 _GET_GRAD_NORM = methodcaller("get", "grad_norm")
+_GET_STEP = methodcaller("get", "step")
+_NUMBER_TYPES = frozenset({int, float})
+_SUMMARY_KEYS = ("train_runtime", "train_loss")
+
+
+def _summary_indices(records: list[Mapping[str, object]]) -> list[int]:
+    """Where the end-of-training summaries are (usually one, at the end).
+
+    The records that carry neither summary key are ruled out with C-level ``map`` calls: a
+    100,000-entry ``log_history`` takes no Python step per record here.
+    """
+    maybe = np.zeros(len(records), dtype=np.bool_)
+    for key in _SUMMARY_KEYS:
+        maybe |= np.fromiter(
+            map(methodcaller("__contains__", key), records), dtype=np.bool_, count=len(records)
+        )
+    return [i for i in np.flatnonzero(maybe).tolist() if is_summary(records[i])]
 
 
 def _unmask_nan_filter(
@@ -139,16 +156,16 @@ def read_log_history(
         raise InputError("'log_history' is not a list", path=source, field="log_history")
     records = check_records(log_history, source)
     notes: list[str] = []
-    entries = []
-    for rec in records:
-        if is_summary(rec):
-            tl = rec.get("train_loss")
-            shown = f" (train_loss={tl:.4g})" if isinstance(tl, float | int) else ""
-            notes.append(
-                f"final summary entry at step {rec.get('step')}{shown} is not a curve point"
-            )
-            continue
-        entries.append(rec)
+    entries: list[Mapping[str, object]] = []
+    start = 0
+    for i in _summary_indices(records):
+        rec = records[i]
+        tl = rec.get("train_loss")
+        shown = f" (train_loss={tl:.4g})" if isinstance(tl, float | int) else ""
+        notes.append(f"final summary entry at step {rec.get('step')}{shown} is not a curve point")
+        entries.extend(records[start:i])
+        start = i + 1
+    entries.extend(records[start:])
     entries, masked = _unmask_nan_filter(entries)
     if masked:
         notes.append(
@@ -156,7 +173,11 @@ def read_log_history(
             "logging_nan_inf_filter writes 0.0 once every step of a logging window was NaN/Inf; "
             "grad_norm is non-finite there)"
         )
-    without_step = [r for r in entries if not isinstance(r.get("step"), int | float)]
+    steps = list(map(_GET_STEP, entries))
+    plain = set(map(type, steps)) <= _NUMBER_TYPES  # in C; bool is not among them
+    without_step = (
+        [] if plain else [r for r in entries if not isinstance(r.get("step"), int | float)]
+    )
     if without_step:
         notes.append(f"{len(without_step)} log entries without a step: dropped")
         entries = [r for r in entries if isinstance(r.get("step"), int | float)]
