@@ -7,8 +7,14 @@ its name the way a reader would for the common Keras names, so tests stay short;
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,3 +95,60 @@ def make_history() -> Callable[..., History]:
 def default_settings() -> Settings:
     """The default pack with every rule selected and no project config (``--isolated``)."""
     return resolve_settings(config=None)
+
+
+# A child's peak RSS, as ``os.wait4`` reports it, starts at the high-water mark of the process
+# that spawned it (Linux copies it across vfork + exec). Spawned straight from pytest, whose
+# own peak grows with every test before, a child would read several hundred MB it never used.
+# So children are spawned by this small launcher (``python -S``: ~10 MB), which reports the
+# child's exit status, peak and whether it had to be killed at the deadline.
+_LAUNCHER = """
+import json, os, signal, subprocess, sys, time
+deadline, out_path, err_path, cmd = float(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
+start = time.monotonic()
+with open(out_path, "wb") as out, open(err_path, "wb") as err:
+    proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+    killed = False
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() - start > deadline:
+            os.kill(proc.pid, signal.SIGKILL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            killed = True
+            break
+        time.sleep(0.02)
+print(json.dumps({"status": status, "maxrss": usage.ru_maxrss, "killed": killed,
+                  "wall": time.monotonic() - start}))
+"""
+
+
+@dataclass(frozen=True)
+class Measured:
+    """How a child process ended: exit code, wall time, its own peak RSS, killed or not."""
+
+    returncode: int
+    wall: float
+    peak_mb: float
+    killed: bool
+
+
+def run_measured(
+    cmd: Sequence[str], *, stdout: Path, stderr: Path, deadline: float, env: dict[str, str]
+) -> Measured:
+    """Run ``cmd`` (output to files) and measure it, from a launcher with a small footprint."""
+    launcher = subprocess.run(
+        [sys.executable, "-S", "-c", _LAUNCHER, str(deadline), str(stdout), str(stderr), *cmd],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    got = json.loads(launcher.stdout)
+    per_mb = 1024 * 1024 if sys.platform == "darwin" else 1024
+    return Measured(
+        returncode=os.waitstatus_to_exitcode(got["status"]),
+        wall=float(got["wall"]),
+        peak_mb=got["maxrss"] / per_mb,
+        killed=bool(got["killed"]),
+    )

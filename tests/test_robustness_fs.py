@@ -16,7 +16,6 @@ import json
 import os
 import socket
 import stat
-import subprocess
 import sys
 import threading
 import time
@@ -27,6 +26,7 @@ from typing import TypeVar
 
 import numpy as np
 import pytest
+from conftest import run_measured
 
 from curvedoc.api import diagnose_path
 from curvedoc.cli import main
@@ -163,18 +163,17 @@ print(json.dumps({"error": diagnose_path(sys.argv[1], resolve_settings(config=No
 def _child_peak(path: Path, limit_mb: int) -> tuple[str | None, float]:
     """diagnose_path in a child under an address-space limit (a safety net for CI memory)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
+    out, err = path.with_name("child.out"), path.with_name("child.err")
+    run = run_measured(
         [sys.executable, "-c", _CHILD, str(path), str(limit_mb * 1024 * 1024)],
+        stdout=out,
+        stderr=err,
+        deadline=120,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
     )
-    out = proc.stdout.read() if proc.stdout else b""
-    _, status, usage = os.wait4(proc.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    peak = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
-    error: str | None = json.loads(out)["error"]
-    return error, peak
+    assert run.returncode == 0, err.read_text(errors="replace")[-2000:]
+    error: str | None = json.loads(out.read_text())["error"]
+    return error, run.peak_mb
 
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
