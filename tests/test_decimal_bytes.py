@@ -5,16 +5,20 @@ exact path."""
 from __future__ import annotations
 
 import math
+import re
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from curvedoc.errors import InputError
 from curvedoc.readers import _table
 from curvedoc.readers._decimal_bytes import MAX_WIDTH, cell_bounds, parse_cells
 from curvedoc.readers._numeric import parse_strings
+from curvedoc.readers._text import read_text
 
 
 def _parse(cells: list[str], delimiter: str = ",") -> tuple[np.ndarray, np.ndarray]:
@@ -194,3 +198,45 @@ def test_the_numeric_block_reads_any_table_as_the_string_route_does(
         assert not want.text_rows
         assert missing[:, j].tolist() == want.missing.tolist()
         assert np.array_equal(values[:, j], want.values, equal_nan=True)
+
+
+_ROOT = Path(__file__).resolve().parents[1]
+_REAL = _ROOT.parent / "shared" / "real-logs"
+_TABLES = (".csv", ".tsv", ".log", ".txt")
+
+
+def _real_tables() -> list[Path]:
+    roots = [_ROOT / "fixtures"] + ([_REAL] if _REAL.is_dir() else [])
+    return sorted(p for r in roots for p in r.rglob("*") if p.suffix in _TABLES and p.is_file())
+
+
+def test_real_logs_are_present_or_skipped_with_a_reason() -> None:
+    if not _REAL.is_dir():
+        pytest.skip(f"{_REAL} is absent: only the fixtures' tables are compared")
+    assert any(p.is_relative_to(_REAL) for p in _real_tables())
+
+
+@pytest.mark.parametrize("path", _real_tables(), ids=lambda p: p.name)
+def test_real_tables_read_the_same_through_the_numeric_block(path: Path) -> None:
+    """Every delimited log of real runs (fixtures and ../shared/real-logs), forced through the
+    numeric block whatever its size, holds exactly what the string route parses."""
+    from unittest import mock
+
+    text = read_text(path, str(path))
+    with mock.patch.object(_table, "_numeric_rows", return_value=None):
+        try:
+            slow = _table.parse_delimited(text, str(path))
+        except InputError as exc:
+            with pytest.raises(InputError, match=re.escape(exc.message)):
+                _table.parse_delimited(text, str(path))
+            return
+    with mock.patch.object(_table, "_NUMERIC_BLOCK_MIN", 0):
+        fast = _table.parse_delimited(text, str(path))
+    if fast.numeric is None:
+        return
+    assert fast.missing is not None
+    for j, name in enumerate(fast.names):
+        want = parse_strings(list(slow.columns[j]))
+        assert not want.text_rows, name
+        assert fast.missing[:, j].tolist() == want.missing.tolist(), name
+        assert np.array_equal(fast.numeric[:, j], want.values, equal_nan=True), name
