@@ -30,6 +30,8 @@ import argparse
 import json
 import math
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -306,6 +308,9 @@ def bench(inputs: Inputs, *, full: bool, repeat: int) -> tuple[list[Table], list
             f"{s.cpu / numpy_ref.cpu:.2f}×",
         )
     tables.append(start)
+    counted = instruction_counts(inputs)
+    if counted is not None:
+        tables.append(counted)
     tables.append(import_breakdown(inputs.keras_20))
     # Wall time (the best of several runs, so a busy machine disturbs it least): `import numpy`
     # starts BLAS threads whose CPU time counts against numpy but not against curvedoc (the
@@ -447,6 +452,49 @@ def bench(inputs: Inputs, *, full: bool, repeat: int) -> tuple[list[Table], list
         )
     tables.append(folder)
     return tables, targets
+
+
+def instructions(cmd: Sequence[str]) -> int | None:
+    """Instructions executed by ``cmd`` (valgrind's callgrind), or None without valgrind.
+
+    Unlike wall time, the count is the same on a busy machine and a quiet one, so the start-up
+    ratio it gives does not move with the neighbours' load (BLAS threads aside: the reference
+    is run with one, as the command line runs it).
+    """
+    if shutil.which("valgrind") is None:
+        return None
+    env = {**ENV, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    return int(found.group(1)) if found else None
+
+
+def instruction_counts(inputs: Inputs) -> Table | None:
+    """Start-up in instructions executed (valgrind), next to ``import numpy``'s."""
+    reference = instructions([PY, "-c", "import numpy"])
+    if reference is None:
+        return None
+    print("start-up, instructions (valgrind) ...", file=sys.stderr, flush=True)
+    table = Table(
+        "Start-up in instructions executed (valgrind callgrind; the same on a busy machine)",
+        ["command", "instructions", "× numpy"],
+    )
+    table.add('python -c "import numpy"', f"{reference / 1e6:,.0f} M", "1.00×")
+    for name, cmd in (
+        ("curvedoc diagnose keras_20.json --format json", diagnose_cmd(inputs.keras_20, "json")),
+        ("curvedoc diagnose keras_20.json (terminal)", diagnose_cmd(inputs.keras_20, "terminal")),
+    ):
+        n = instructions(cmd)
+        if n is not None:
+            table.add(name, f"{n / 1e6:,.0f} M", f"{n / reference:.2f}×")
+    return table
 
 
 def import_breakdown(path: Path, top: int = 8) -> Table:
