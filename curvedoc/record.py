@@ -78,16 +78,38 @@ class Record:
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
     model_fields: ClassVar[dict[str, dataclasses.Field[Any]]]
     _list_fields: ClassVar[tuple[str, ...]]
+    _compared: ClassVar[tuple[str, ...]]
+    _shown: ClassVar[tuple[str, ...]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("__doc__") is None:
             # dataclasses would build one from inspect.signature (a cost on every start-up)
             cls.__doc__ = f"{cls.__qualname__}: a frozen record."
-        dataclasses.dataclass(frozen=True, kw_only=True)(cls)
+        # __repr__, __eq__ and __hash__ are the base's, written once below: dataclasses would
+        # generate and compile them for every record class, a tenth of the start-up's own cost.
+        dataclasses.dataclass(frozen=True, kw_only=True, repr=False, eq=False)(cls)
         fields = dataclasses.fields(cls)  # type: ignore[arg-type]
         cls.model_fields = {f.name: f for f in fields}
         cls._list_fields = tuple(f.name for f in fields if str(f.type).startswith("list["))
+        cls._compared = tuple(f.name for f in fields if f.compare)
+        cls._shown = tuple(f.name for f in fields if f.repr)
+
+    # What dataclasses would generate for a frozen record with eq=True (the same semantics).
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._shown)
+        return f"{type(self).__qualname__}({inner})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._compared)
 
     def __post_init__(self) -> None:
         # pydantic made lists of the tuples it was given; so do we (equality with lists holds)

@@ -139,3 +139,21 @@ def test_a_report_shows_itself_in_a_notebook_as_a_sandboxed_page() -> None:
     assert "<script>" not in out
     assert html.unescape(m.group(1)) == render_html([report])
     assert "allow-scripts" not in out
+
+
+def test_records_compare_hash_and_print_as_dataclasses_would() -> None:
+    """repr/eq/hash are the base's own (not generated per class): the same semantics."""
+    import dataclasses
+
+    from curvedoc.model import Span
+
+    a = Span(start=1.0, end=2.0, x_unit="epoch")
+    assert a == Span(start=1.0, end=2.0, x_unit="epoch")
+    assert a != Span(start=1.0, end=3.0, x_unit="epoch")
+    assert a != (1.0, 2.0, "epoch")
+    assert hash(a) == hash(Span(start=1.0, end=2.0, x_unit="epoch"))
+    assert len({a, Span(start=1.0, end=2.0, x_unit="epoch")}) == 1
+    assert repr(a) == "Span(start=1.0, end=2.0, x_unit='epoch')"
+    assert dataclasses.replace(a, end=5.0).end == 5.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.end = 3.0  # type: ignore[misc]
