@@ -8,6 +8,9 @@ Each input is written to a file and read by path, exactly as ``curvedoc diagnose
 outcome must be a History or a ``CurvedocError`` with a one-line message; anything else is a crash
 that atheris reports with the input that caused it (``crash-<hash>`` in the working directory).
 With ``--diagnose``, every History is also diagnosed and a detector crash counts as a failure.
+With ``--numeric-block``, every delimited table goes through the byte-level numeric block (which
+otherwise starts at 64 KB) in chunks of a few dozen characters, and must hold exactly what the
+string route parses, cell for cell.
 libFuzzer's ``-rss_limit_mb`` (default 2048) and ``-timeout`` (default 1200 s; pass e.g.
 ``-timeout=10``) turn unbounded memory or time into failures as well.
 
@@ -69,7 +72,8 @@ def main() -> None:
     import atheris  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     diagnose = "--diagnose" in sys.argv
-    argv = [a for a in sys.argv if a != "--diagnose"]
+    numeric_block = "--numeric-block" in sys.argv
+    argv = [a for a in sys.argv if a not in ("--diagnose", "--numeric-block")]
     dirs = [Path(a) for a in argv[1:] if not a.startswith("-")]
     if dirs:
         _write_seeds(dirs[0])
@@ -78,13 +82,44 @@ def main() -> None:
         from curvedoc import engine
         from curvedoc.errors import CurvedocError
         from curvedoc.packs import resolve_settings
-        from curvedoc.readers import read_path
+        from curvedoc.readers import _table, read_path
+        from curvedoc.readers._numeric import parse_strings
+        from curvedoc.readers._text import decode
+
+    import numpy as np
+
+    if numeric_block:
+        _table._NUMERIC_BLOCK_MIN = 0
+        _table._CHUNK_CHARS = 37
+
+    def same_as_the_string_route(data: bytes) -> None:
+        """The numeric block of ``data`` (if it has one) equals the string route's parse."""
+        try:
+            text = decode(data, "fuzz")
+            block = _table.parse_delimited(text, "fuzz")
+        except CurvedocError:
+            return
+        if block.numeric is None or block.missing is None:
+            return
+        numeric_rows = _table._numeric_rows
+        _table._numeric_rows = lambda *a: None
+        try:
+            strings = _table.parse_delimited(text, "fuzz")
+        finally:
+            _table._numeric_rows = numeric_rows
+        for j in range(len(block.names)):
+            want = parse_strings(list(strings.columns[j]))
+            ok = not want.text_rows and block.missing[:, j].tolist() == want.missing.tolist()
+            if not ok or not np.array_equal(block.numeric[:, j], want.values, equal_nan=True):
+                raise AssertionError(f"column {j}: the numeric block differs from the strings")
 
     settings = resolve_settings(config=None)
     folder = tempfile.mkdtemp(prefix="curvedoc-fuzz-")
     target = Path(folder) / "log"
 
     def test_one_input(data: bytes) -> None:
+        if numeric_block:
+            same_as_the_string_route(data)
         target.write_bytes(data)
         try:
             history = read_path(target)
