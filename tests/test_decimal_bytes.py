@@ -54,6 +54,8 @@ def _check(cells: list[str]) -> np.ndarray:
 def test_plain_decimals_are_decided_exactly() -> None:
     cells = ["0", "1", "-2.5", "+7", ".5", "5.", "-0.0", "0.1", "3.37024", "1.5e-08", "1E+05"]
     cells += ["7e22", "-1E-5", "0e0", "123456789012345", "2.60709", "1e22", "9e-22"]
+    # padded as old Ultralytics results.csv and hand-aligned logs write them
+    cells += [" 1", "1 ", "   -2.5e-3   ", "                      0.08", " +7"]
     assert _check(cells).all()
 
 
@@ -64,8 +66,11 @@ def test_plain_decimals_are_decided_exactly() -> None:
         "nan",
         "inf",
         "-Infinity",
-        " 1",  # padding: float() strips it, the caller runs float()
-        "1 ",
+        " ",  # only padding: the caller tells it is blank
+        "1 2",
+        "- 1",
+        "1e 5",
+        "\t1",  # a tab: float() strips it too, but the fast path reads spaces only
         "NA",
         "1e-30",  # beyond the exact fast path
         "2.2250738585072014e-308",

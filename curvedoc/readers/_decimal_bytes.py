@@ -8,12 +8,12 @@ all cells are accumulated with a dozen numpy operations per character position, 
 
 Only what this grammar covers is decided here::
 
-    [+-] digits [. digits] [(e|E) [+-] digits]        (at least one mantissa digit)
+    [spaces] [+-] digits [. digits] [(e|E) [+-] digits] [spaces]   (at least one mantissa digit)
 
 with at most 18 mantissa digits. Such a number is ``m × 10^e`` with an integer ``m``; when
 ``m < 2^53`` and ``|e| <= 22`` both factors are exact doubles and one multiplication or division
 gives the correctly rounded result (Clinger's fast path), so every value equals what ``float()``
-returns. Every other cell (``nan``, ``inf``, padding, ``NA``, 19 digits, ``1e-30``) is left to
+returns. Every other cell (``nan``, ``inf``, tabs, ``NA``, 19 digits, ``1e-30``) is left to
 the caller, who runs ``float()`` on those few.
 """
 
@@ -27,13 +27,14 @@ from curvedoc.model import FloatArray
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
 
-#: Longer cells are left to ``float()`` (a plain number this long has more than 18 digits).
-MAX_WIDTH = 24
+#: Longer cells are left to ``float()`` (Ultralytics pads to 23 characters; a number longer
+#: than this without padding has more than 18 digits).
+MAX_WIDTH = 32
 _MAX_DIGITS = 18  # a mantissa of 18 digits fits an int64
 _EXACT_MANTISSA = 1 << 53
 _POW10 = np.array([10.0**k for k in range(23)])  # exact doubles
 
-_DIGIT0, _POINT, _PLUS, _MINUS, _E_LOWER = 48, 46, 43, 45, 101
+_DIGIT0, _POINT, _PLUS, _MINUS, _E_LOWER, _SPACE = 48, 46, 43, 45, 101, 32
 
 
 def cell_bounds(raw: npt.NDArray[np.uint8], delimiter: int) -> tuple[IntArray, IntArray]:
@@ -77,7 +78,9 @@ def parse_cells(
     prev_e = np.zeros(n, dtype=np.bool_)
     neg = np.zeros(n, dtype=np.bool_)
     wrong = np.zeros(n, dtype=np.bool_)
-    any_exp = False
+    started = np.zeros(n, dtype=np.bool_)
+    ended = np.zeros(n, dtype=np.bool_)
+    any_exp = any_space = False
     for k in range(width):
         m = int(still[k + 1])  # cells with more than k characters
         c = padded[k:].take(at[:m])  # their k-th character
@@ -102,15 +105,30 @@ def parse_cells(
         is_e = (c | 0x20) == _E_LOWER
         is_minus = c == _MINUS
         is_sign = is_minus | (c == _PLUS)
+        is_space = c == _SPACE
         w = wrong[:m]
         w |= is_point & (point[:m] | ie)
-        w |= ~(is_digit | is_point | is_e | is_sign)
-        if k == 0:
+        w |= ~(is_digit | is_point | is_e | is_sign | is_space)
+        pe = prev_e[:m]
+        exp_neg[:m] |= is_minus & pe
+        if not any_space and is_space.any():
+            # the first padded cells (old Ultralytics pads every cell): from here on, who has
+            # begun their number is tracked; until now every cell began at its first character
+            any_space = True
+            started[:m] = k > 0
+        if any_space:
+            st = started[:m]
+            first = ~is_space & ~st  # the number's first character
+            en = ended[:m]
+            en |= is_space & st  # a space after the number ends it ...
+            w |= en & ~is_space  # ... and nothing but spaces may follow
+            st |= ~is_space
+            neg[:m] |= is_minus & first
+            w |= is_sign & ~first & ~pe
+        elif k == 0:
             neg[:m] = is_minus
         else:
-            pe = prev_e[:m]
             w |= is_sign & ~pe
-            exp_neg[:m] |= is_minus & pe
         point[:m] |= is_point
         if any_exp or is_e.any():
             any_exp = True
