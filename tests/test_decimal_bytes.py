@@ -258,3 +258,24 @@ def test_real_tables_read_the_same_through_the_numeric_block(path: Path) -> None
         assert not want.text_rows, name
         assert fast.missing[:, j].tolist() == want.missing.tolist(), name
         assert np.array_equal(fast.numeric[:, j], want.values, equal_nan=True), name
+
+
+def test_undecided_cells_are_read_by_float_in_c_or_left_to_the_string_route() -> None:
+    """17 significant digits (half of all float32 values logged as Python floats) are beyond
+    the exact fast path; ``float_cells`` reads them with ``float`` on bytes, exactly, and
+    declines whatever ``float`` would read differently from text."""
+    from curvedoc.readers._decimal_bytes import float_cells
+
+    def run(cells: list[str]) -> np.ndarray | None:
+        raw = np.frombuffer(",".join(cells).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        starts, ends = cell_bounds(raw, ord(","))
+        return float_cells(raw, starts, ends)
+
+    cells = ["0.22003084421157837", "2.0636961460113525", "nan", "-inf", "1e-30", " 3 "]
+    got = run(cells)
+    assert got is not None
+    assert [_bits(v) for v in got.tolist()] == [_bits(float(c)) for c in cells]
+    assert run(["1.5", "NA"]) is None  # text: the string route says which cell
+    assert run(["1.5", "\u0661"]) is None  # float() reads an Arabic-Indic 1 in text only
+    assert run(["1.5", "1\x00"]) is None  # NUL: numpy's bytes would drop it
+    assert run(["1." + "5" * 80]) is None  # too wide to gather

@@ -36,7 +36,7 @@ from curvedoc.errors import InputError
 from curvedoc.model import FloatArray
 from curvedoc.readers import roles
 from curvedoc.readers._assemble import Series
-from curvedoc.readers._decimal_bytes import cell_bounds, parse_cells
+from curvedoc.readers._decimal_bytes import cell_bounds, float_cells, parse_cells
 from curvedoc.readers._numeric import BoolArray, NumericColumn, parse_strings
 
 _DELIMITERS = (",", "\t", ";", "|")
@@ -179,7 +179,8 @@ def _chunk_rows(
     line has another number of fields or a cell is text.
 
     Plain decimals are parsed from the bytes by :mod:`._decimal_bytes` (no string per cell);
-    the few other cells (``nan``, padded or ``NA`` cells, very long or tiny numbers) go through
+    the other numbers (17 significant digits, ``nan``, tiny exponents) by ``float`` over bytes
+    in C; only a chunk with text-like cells (``NA``, Unicode digits) goes through
     :func:`parse_strings`, which gives them exactly the meaning they have on the string route.
     """
     raw = np.frombuffer(chunk.encode("utf-8", "surrogatepass"), dtype=np.uint8)
@@ -198,7 +199,10 @@ def _chunk_rows(
         empty = starts[rest] == ends[rest]
         blank[rest[empty]] = True
         other = rest[~empty]
-        if other.size:
+        fast = float_cells(raw, starts[other], ends[other]) if other.size else None
+        if fast is not None:
+            values[other] = fast
+        elif other.size:
             data = raw.tobytes()
             texts = [
                 data[i:j].decode("utf-8", "surrogatepass")
