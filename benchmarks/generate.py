@@ -108,6 +108,12 @@ def _fmt(values: FloatArray, spec: str = "{:.6g}") -> list[str]:
     return [spec.format(v) if v == v else "" for v in values.tolist()]
 
 
+def _logged(values: FloatArray) -> list[str]:
+    """As Lightning's CSVLogger writes a metric: a float32 tensor's ``.item()``, written by the
+    csv module as ``repr`` of the Python float (17 significant digits about half the time)."""
+    return _fmt(values.astype(np.float32).astype(np.float64), "{!r}")
+
+
 def _write_rows(path: Path, header: str, rows: Iterator[list[list[str]]]) -> None:
     tmp = path.with_suffix(path.suffix + ".part")
     with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
@@ -130,7 +136,9 @@ def write_plain_csv(path: Path, n: int) -> None:
 
 def write_lightning_csv(path: Path, n_rows: int) -> None:
     """Lightning's sparse layout: training rows, plus one validation row (its own row, same step,
-    the other cells blank) every 1,000 steps; ``n_rows`` rows in all."""
+    the other cells blank) every 1,000 steps; ``n_rows`` rows in all; values as Lightning writes
+    them (:func:`_logged`). The plain CSV keeps 6 significant digits, as a hand-written loop's
+    ``f"{loss:.6g}"`` would."""
     steps = n_rows * VAL_EVERY // (VAL_EVERY + 1)
     steps_per_epoch = max(1, steps // 10)
 
@@ -139,7 +147,7 @@ def write_lightning_csv(path: Path, n_rows: int) -> None:
         for t, loss, lr, grad, val in Run(steps).chunks():
             epoch = _fmt(np.floor(t / steps_per_epoch), "{:.0f}")
             step = _fmt(t, "{:.0f}")
-            cols = [epoch, _fmt(grad), _fmt(lr), step, _fmt(loss), [""] * t.size]
+            cols = [epoch, _logged(grad), _logged(lr), step, _logged(loss), [""] * t.size]
             out: list[list[str]] = [[] for _ in cols]
             evals = np.flatnonzero(val == val).tolist()
             prev = 0
@@ -148,7 +156,7 @@ def write_lightning_csv(path: Path, n_rows: int) -> None:
                 for c, col in zip(out, cols, strict=True):
                     c.extend(col[prev : i + 1])
                 if i in evals:
-                    row = [epoch[i], "", "", step[i], "", f"{val[i]:.6g}"]
+                    row = [epoch[i], "", "", step[i], "", _logged(val[i : i + 1])[0]]
                     for c, cell in zip(out, row, strict=True):
                         c.append(cell)
                 prev = i + 1
