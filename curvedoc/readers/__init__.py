@@ -45,13 +45,21 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from curvedoc.errors import CurvedocError, InputError
 from curvedoc.model import History
 from curvedoc.readers._assemble import clean_error, with_notes
-from curvedoc.readers._text import GZIP_MAGIC, SQLITE_MAGIC, decode, gunzip, read_bytes
+from curvedoc.readers._text import (
+    GZIP_MAGIC,
+    SQLITE_MAGIC,
+    binary_kind,
+    decode,
+    gunzip,
+    read_bytes,
+)
 from curvedoc.readers._text import read_stream as read_stream_bytes
 from curvedoc.readers.multi import one_run, select_run, split_selector
 from curvedoc.readers.tfrecord import looks_like_tfrecord
 
 if TYPE_CHECKING:
     from curvedoc.readers import text_log
+    from curvedoc.readers._table import Table
 
 # The readers of rarer inputs (TensorBoard events, MLflow stores and folders, console logs, run
 # folders, Python objects) are imported when an input needs them: a 20-epoch JSON history
@@ -113,6 +121,7 @@ def from_object(
 
 
 _FIRST_CHAR = re.compile(r"\s*[\[{]")
+_FIRST_BYTE = re.compile(rb"\s*[\[{]")
 
 # Exceptions that mean "this input is malformed" when they escape a parser; they become
 # InputError so that bad input never surfaces as a traceback.
@@ -236,10 +245,39 @@ def _runs_of_bytes(
 
         runs = mlflow.read_sqlite_runs(file if file is not None else data, **kw)
     else:
-        text = decode(data, source)
-        del data
-        runs = read_text_runs(text, pattern=pattern, **kw)
+        table = _big_numeric_table(data, source) if pattern is None else None
+        if table is not None:
+            # The bytes go before the curves are assembled. (No console-log fallback after
+            # this: a table of numbers under a delimited header is no console log.)
+            del data
+            from curvedoc.readers import csv_formats
+
+            runs = csv_formats.read_table_runs(table, **kw)
+        else:
+            text = decode(data, source)
+            del data
+            runs = read_text_runs(text, pattern=pattern, **kw)
     return [with_notes(h, notes, first=True) for h in runs] if notes else runs
+
+
+#: From this size on, a plain numeric log is read from its bytes (see ``parse_numeric_bytes``).
+_BYTES_ROUTE_MIN = 8 * 1024 * 1024
+
+
+def _big_numeric_table(data: bytes, source: str) -> Table | None:
+    """A big delimited log of numbers, parsed from its bytes without decoding it to text."""
+    if len(data) < _BYTES_ROUTE_MIN or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    if _FIRST_BYTE.match(data) is not None or binary_kind(data, os.path.basename(source)):
+        return None  # JSON, or something decode() refuses with its own message
+    from curvedoc.readers import mlflow
+
+    head = data[:4096].decode("utf-8", "replace")
+    if mlflow.looks_like_metric_file(head):
+        return None
+    from curvedoc.readers._table import parse_numeric_bytes
+
+    return parse_numeric_bytes(data, source)
 
 
 def _read_file_runs(

@@ -47,6 +47,18 @@ def cell_bounds(raw: npt.NDArray[np.uint8], delimiter: int) -> tuple[IntArray, I
     return starts, ends
 
 
+def trim_carriage_returns(raw: npt.NDArray[np.uint8], starts: IntArray, ends: IntArray) -> IntArray:
+    """``ends`` with the ``\r`` of a ``\r\n`` line end left out of the line's last cell
+    (Python's csv module, and so Keras' and Lightning's loggers, end lines with ``\r\n``)."""
+    n = raw.shape[0]
+    last_of_line = ends == n
+    last_of_line[:-1] |= raw[ends[:-1]] == 10
+    back = last_of_line & (ends > starts)
+    back &= raw[np.maximum(ends - 1, 0)] == 13
+    trimmed: IntArray = ends - back
+    return trimmed
+
+
 def parse_cells(
     raw: npt.NDArray[np.uint8], starts: IntArray, ends: IntArray
 ) -> tuple[FloatArray, BoolArray]:

@@ -27,7 +27,7 @@ import csv
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import overload
+from typing import AnyStr, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -36,7 +36,12 @@ from curvedoc.errors import InputError
 from curvedoc.model import FloatArray
 from curvedoc.readers import roles
 from curvedoc.readers._assemble import Series
-from curvedoc.readers._decimal_bytes import cell_bounds, float_cells, parse_cells
+from curvedoc.readers._decimal_bytes import (
+    cell_bounds,
+    float_cells,
+    parse_cells,
+    trim_carriage_returns,
+)
 from curvedoc.readers._numeric import BoolArray, NumericColumn, parse_strings
 
 _DELIMITERS = (",", "\t", ";", "|")
@@ -46,6 +51,7 @@ _NUMERIC_BLOCK_MIN = 64 * 1024  # below this, the string route is as fast
 #: log (a W&B export of a 1,000-run sweep has a few thousand) and reading it would take minutes.
 MAX_COLUMNS = 100_000
 _CHUNK_CHARS = 1 << 20  # cells of this much text at a time (bounds the strings alive at once)
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class NumericCells(Sequence[str]):
@@ -173,7 +179,7 @@ def _line_fields_regular(chunk: str, delimiter: str, ncols: int) -> bool:
 
 
 def _chunk_rows(
-    chunk: str, delimiter: str, ncols: int
+    chunk: str | bytes, delimiter: str, ncols: int
 ) -> tuple[FloatArray, npt.NDArray[np.bool_]] | None:
     """One chunk of whole lines as a ``rows x columns`` matrix and blank mask, or None when a
     line has another number of fields or a cell is text.
@@ -183,7 +189,8 @@ def _chunk_rows(
     in C; only a chunk with text-like cells (``NA``, Unicode digits) goes through
     :func:`parse_strings`, which gives them exactly the meaning they have on the string route.
     """
-    raw = np.frombuffer(chunk.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    data = chunk if isinstance(chunk, bytes) else chunk.encode("utf-8", "surrogatepass")
+    raw = np.frombuffer(data, dtype=np.uint8)
     starts, ends = cell_bounds(raw, ord(delimiter))
     cells = starts.shape[0]
     if cells % ncols:
@@ -192,6 +199,8 @@ def _chunk_rows(
     line_ends = raw[ends[:-1]] == 10
     if int(line_ends.sum()) != rows - 1 or not line_ends[ncols - 1 :: ncols].all():
         return None
+    if isinstance(chunk, bytes) and b"\r" in chunk:  # \r\n line ends, read from bytes
+        ends = trim_carriage_returns(raw, starts, ends)
     values, decided = parse_cells(raw, starts, ends)
     blank = np.zeros(cells, dtype=np.bool_)
     rest = np.flatnonzero(~decided)
@@ -203,11 +212,13 @@ def _chunk_rows(
         if fast is not None:
             values[other] = fast
         elif other.size:
-            data = raw.tobytes()
-            texts = [
-                data[i:j].decode("utf-8", "surrogatepass")
-                for i, j in zip(starts[other].tolist(), ends[other].tolist(), strict=True)
-            ]
+            try:
+                texts = [
+                    data[i:j].decode("utf-8", "surrogatepass")
+                    for i, j in zip(starts[other].tolist(), ends[other].tolist(), strict=True)
+                ]
+            except UnicodeDecodeError:  # raw bytes that are not UTF-8: the text route says where
+                return None
             col = parse_strings(texts)
             if col.text_rows:
                 return None
@@ -217,26 +228,27 @@ def _chunk_rows(
 
 
 def _numeric_rows(
-    text: str, start: int, stop: int, delimiter: str, ncols: int
+    text: AnyStr, start: int, stop: int, delimiter: str, ncols: int
 ) -> tuple[FloatArray, npt.NDArray[np.bool_]] | None:
-    """The body ``text[start:stop]`` as a ``rows x columns`` float matrix and its blank-cell
-    mask, when every line has ``ncols`` fields and every cell is a number or blank (``NA`` and
-    the like); else None.
+    """The body ``text[start:stop]`` (text, or the bytes of a UTF-8 file) as a ``rows x
+    columns`` float matrix and its blank-cell mask, when every line has ``ncols`` fields and
+    every cell is a number or blank (``NA`` and the like); else None.
 
     Parsed a megabyte at a time (:func:`_chunk_rows`), so a million-row log never holds a
     Python string per cell (nor a copy of the body). Anything else (text in a cell, a ragged
     row) returns None for the string route, which names the offending line.
     """
-    if stop - start < _NUMERIC_BLOCK_MIN or text.startswith("\n", start):
+    nl: AnyStr = "\n" if isinstance(text, str) else b"\n"
+    if stop - start < _NUMERIC_BLOCK_MIN or text.startswith(nl, start):
         return None
-    if text.find("\n\n", start, stop) >= 0 or len(delimiter) != 1:
+    if text.find(nl + nl, start, stop) >= 0 or len(delimiter) != 1:
         return None  # blank lines would shift the line numbers: the slow path handles them
-    nrows = text.count("\n", start, stop) + 1
+    nrows = text.count(nl, start, stop) + 1
     values = np.empty((nrows, ncols), dtype=np.float64, order="F")
     missing = np.zeros((nrows, ncols), dtype=np.bool_, order="F")
     pos, row = start, 0
     while pos < stop:
-        end = text.find("\n", min(pos + _CHUNK_CHARS, stop), stop)
+        end = text.find(nl, min(pos + _CHUNK_CHARS, stop), stop)
         end = stop if end < 0 else end
         parsed = _chunk_rows(text[pos:end], delimiter, ncols)
         pos = end + 1
@@ -249,6 +261,47 @@ def _numeric_rows(
     if row != nrows:
         return None
     return values, missing
+
+
+def parse_numeric_bytes(data: bytes, source: str) -> Table | None:
+    """A big plain numeric log read straight from its bytes, or None for the text route.
+
+    Decoding a 700 MB log to text holds it twice (bytes and text), and the text stays alive
+    while the float matrix is built; read from the bytes, only the file's bytes and the matrix
+    are alive at once, and the caller drops the bytes before the curves are assembled. Only the
+    common case is taken: UTF-8 with ``\n`` or ``\r\n`` line ends and without quotes, blank
+    lines or a repeated header, a comma/tab/semicolon/pipe delimiter, every cell a number or
+    blank. Any other file (and any problem) goes the text route, which reads it the same way
+    or names what is wrong.
+    """
+    if data.startswith(_UTF8_BOM):
+        data = data[len(_UTF8_BOM) :]  # (a copy; BOM-marked giants are rare)
+    hend = data.find(b"\n")
+    if hend <= 0 or data[:1].isspace() or b'"' in data:
+        return None
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None  # a lone \r (old Mac line ends): the text route normalises them
+    if data.find(b"\n\n", hend) >= 0 or data.find(b"\n\r\n", hend) >= 0:
+        return None  # blank lines: the text route skips them and keeps the line numbers
+    try:
+        header_line = data[:hend].decode("utf-8").removesuffix("\r")
+    except UnicodeDecodeError:
+        return None
+    delimiter = sniff_delimiter(header_line)
+    if delimiter is None:
+        return None
+    names = [n.strip().strip('"').strip() for n in header_line.split(delimiter)]
+    if len(names) > MAX_COLUMNS:
+        return None
+    body_start, body_stop = hend + 1, len(data)
+    while body_stop > body_start and data[body_stop - 1] in (10, 13):
+        body_stop -= 1
+    if data.find(header_line.strip().encode("utf-8"), body_start, body_stop) >= 0:
+        return None  # appended runs: the text route splits them
+    parsed = _numeric_rows(data, body_start, body_stop, delimiter, len(names))
+    if parsed is None:
+        return None
+    return numeric_table(names, parsed[0], parsed[1], 2)
 
 
 def numeric_table(

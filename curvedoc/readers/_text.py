@@ -93,7 +93,8 @@ def read_stream(stream: BinaryIO, source: str) -> bytes:
     return data
 
 
-def _binary_kind(data: bytes, name: str) -> str | None:
+def binary_kind(data: bytes, name: str) -> str | None:
+    """What a binary file we recognise is (and what to do instead), or None for text."""
     for magic, what in _MAGICS:
         if data.startswith(magic):
             return what
@@ -114,7 +115,7 @@ def decode(data: bytes, source: str) -> str:
         except UnicodeDecodeError:
             raise InputError("invalid UTF-16 text", path=source) from None
     else:
-        kind = _binary_kind(data, os.path.basename(source))
+        kind = binary_kind(data, os.path.basename(source))
         if kind is not None:
             raise InputError(f"this is {kind}", path=source)
         try:

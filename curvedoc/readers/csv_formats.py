@@ -277,7 +277,20 @@ def read_csv_runs(
     """Every run in a delimited log: usually one; several when a Keras or fastai log was appended
     to across restarts (see :func:`_run_starts`) or a W&B export holds several runs. The runs'
     sources are ``<file>#run<k>`` (k from 1, in file order) or ``<file>#<W&B run name>``."""
-    table = parse_delimited(text, source)
+    return read_table_runs(
+        parse_delimited(text, source), source=source, columns=columns, directions=directions
+    )
+
+
+def read_table_runs(
+    table: Table,
+    *,
+    source: str,
+    columns: Mapping[str, str] | None,
+    directions: Mapping[str, str] | None,
+) -> list[History]:
+    """:func:`read_csv_runs` of a table already parsed (from text, or from the bytes of a big
+    numeric log by :func:`~curvedoc.readers._table.parse_numeric_bytes`)."""
     if not table.names or all(not n for n in table.names):
         raise InputError("no header line", path=source)
     if table.rows == 0:
