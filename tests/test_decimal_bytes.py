@@ -54,6 +54,8 @@ def _check(cells: list[str]) -> np.ndarray:
 def test_plain_decimals_are_decided_exactly() -> None:
     cells = ["0", "1", "-2.5", "+7", ".5", "5.", "-0.0", "0.1", "3.37024", "1.5e-08", "1E+05"]
     cells += ["7e22", "-1E-5", "0e0", "123456789012345", "2.60709", "1e22", "9e-22"]
+    # beyond Clinger's single division: 17 digits, or 10^-23 .. 10^-44
+    cells += ["0.22003084421157837", "1.5015015009112176e-08", "1e-30", "-0e-40", "3e-44"]
     # padded as old Ultralytics results.csv and hand-aligned logs write them
     cells += [" 1", "1 ", "   -2.5e-3   ", "                      0.08", " +7"]
     assert _check(cells).all()
@@ -72,8 +74,7 @@ def test_plain_decimals_are_decided_exactly() -> None:
         "1e 5",
         "\t1",  # a tab: float() strips it too, but the fast path reads spaces only
         "NA",
-        "1e-30",  # beyond the exact fast path
-        "2.2250738585072014e-308",
+        "2.2250738585072014e-308",  # beyond both exact paths
         "9007199254740993",  # mantissa beyond 2^53
         "1234567890123456789",  # 19 digits
         "1.2.3",
@@ -279,3 +280,35 @@ def test_undecided_cells_are_read_by_float_in_c_or_left_to_the_string_route() ->
     assert run(["1.5", "\u0661"]) is None  # float() reads an Arabic-Indic 1 in text only
     assert run(["1.5", "1\x00"]) is None  # NUL: numpy's bytes would drop it
     assert run(["1." + "5" * 80]) is None  # too wide to gather
+
+
+def test_float32_values_logged_as_python_floats_are_decided_exactly() -> None:
+    """What Lightning and Keras write (a float32 as a Python float's repr, 17 digits half the
+    time) is decided by the byte parser almost always, and bit for bit as ``float()``."""
+    rng = np.random.default_rng(11)
+    scales = 10.0 ** rng.uniform(-12, 4, 200_000)
+    values = (rng.standard_normal(200_000) * scales).astype(np.float32).astype(np.float64)
+    cells = [repr(v) for v in values.tolist()]
+    decided = _check(cells)
+    assert decided.mean() > 0.99
+
+
+def test_long_mantissas_and_near_midpoints_are_exact_or_undecided() -> None:
+    """The residual check against a rounding boundary: random 15–18 digit mantissas over
+    10^-44 .. 1, and decimals within a hundredth of an ulp of the midpoint between two
+    doubles, the hardest to round. Every decided value is ``float()``'s, bit for bit."""
+    from decimal import Decimal, localcontext
+
+    rng = np.random.default_rng(5)
+    cells = []
+    for _ in range(40_000):
+        nd = int(rng.integers(15, 19))
+        m = int(rng.integers(10 ** (nd - 1), 10**nd))
+        cells.append(f"{m}e{int(rng.integers(-44, 1))}")
+    with localcontext() as ctx:
+        ctx.prec = 60
+        for d in rng.uniform(1e-10, 1e5, 20_000).tolist():
+            mid = (Decimal(d) + Decimal(float(np.nextafter(d, np.inf)))) / 2
+            cells.append(f"{mid:.17e}")
+    decided = _check(cells)
+    assert decided.mean() > 0.95

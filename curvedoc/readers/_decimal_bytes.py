@@ -19,6 +19,8 @@ the caller, who runs ``float()`` on those few.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -81,6 +83,7 @@ def parse_cells(
     padded[: raw.shape[0]] = raw
     mant = np.zeros(n, dtype=np.int64)
     digits = np.zeros(n, dtype=np.int16)
+    significant = np.zeros(n, dtype=np.int16)
     frac = np.zeros(n, dtype=np.int16)
     exp = np.zeros(n, dtype=np.int32)
     exp_digits = np.zeros(n, dtype=np.int16)
@@ -107,6 +110,7 @@ def parse_cells(
         step *= mm * 9 + d
         mm += step
         digits[:m] += mant_digit
+        significant[:m] += mant_digit & (mm != 0)  # leading zeros (0.000123) do not count
         frac[:m] += mant_digit & point[:m]
         if any_exp:
             exp_digit = is_digit & ie
@@ -149,22 +153,77 @@ def parse_cells(
         prev_e[:m] = is_e
         prev_e[m:] = False
     # a digit past the 18th may have overflowed int64 (that value is never used)
-    wrong |= (digits == 0) | (digits > _MAX_DIGITS)
+    wrong |= (digits == 0) | (significant > _MAX_DIGITS)
     wrong |= (in_exp & (exp_digits == 0)) | (exp_digits > 4)
-    wrong |= mant > _EXACT_MANTISSA
     e10 = np.where(exp_neg, -exp, exp) - frac
-    wrong |= np.abs(e10) > 22
-    e10[wrong] = 0
+    clinger = ~wrong & (mant <= _EXACT_MANTISSA) & (np.abs(e10) <= 22)
+    longer = ~wrong & ~clinger & (e10 < 0) & (e10 >= -_MAX_SCALE)
+    at = np.flatnonzero(longer)
+    scale = -e10[at]
+    e10[~clinger] = 0
     # one of the two factors is 1.0: a single correctly rounded multiplication or division
     sorted_values = mant.astype(np.float64)
     sorted_values *= _POW10[np.maximum(e10, 0)]
     sorted_values /= _POW10[np.maximum(-e10, 0)]
+    wrong |= ~clinger
+    if at.size:
+        got, exact = divide_by_power_of_ten(mant[at], scale)
+        sorted_values[at] = got
+        wrong[at[exact]] = False
     np.negative(sorted_values, out=sorted_values, where=neg)
     values = np.empty(n, dtype=np.float64)
     values[order] = sorted_values
     bad[order] |= wrong
     values[bad] = np.nan
     return values, ~bad
+
+
+#: ``divide_by_power_of_ten`` takes exponents down to 10^-44 (5^44 is exact as two doubles).
+_MAX_SCALE = 44
+_FIVE_HI = np.array([float(5**k) for k in range(_MAX_SCALE + 1)])
+_FIVE_LO = np.array([float(5**k - int(float(5**k))) for k in range(_MAX_SCALE + 1)])
+_SPLIT = 134217729.0  # 2^27 + 1: Dekker's splitting constant
+
+
+def _two_product_error(a: FloatArray, b: FloatArray, p: FloatArray) -> FloatArray:
+    """``e`` with ``a * b == p + e`` exactly, where ``p = fl(a * b)`` (Dekker; no FMA needed)."""
+    ca, cb = _SPLIT * a, _SPLIT * b
+    a_hi, b_hi = ca - (ca - a), cb - (cb - b)
+    a_lo, b_lo = a - a_hi, b - b_hi
+    err: FloatArray = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    return err
+
+
+def divide_by_power_of_ten(
+    mant: npt.NDArray[np.int64], k: npt.NDArray[np.integer[Any]]
+) -> tuple[FloatArray, BoolArray]:
+    """``mant / 10**k`` correctly rounded where ``exact`` is set, for mantissas beyond 2^53
+    (17 significant digits: half of all float32 values logged as Python floats) and
+    exponents down to 10^-44, where Clinger's single division is not exact any more.
+
+    ``mant / 10^k = (mant / 5^k) · 2^-k`` and the power of two is exact, so only ``mant / 5^k``
+    must be rounded right. A candidate quotient ``v`` is corrected once by its residual
+    ``R = mant - v · 5^k``, computed to about 2^-100 relative with error-free products
+    (Dekker) and 5^k held exactly as two doubles; ``v`` is then the correctly rounded quotient
+    when ``|R|`` is under half an ulp of ``v`` times 5^k, which is checked with a margin far
+    above the residual's own error. The rest (a quotient within 2^-20 ulp of a rounding
+    boundary, or a power of two) is left undecided, for ``float()``.
+    """
+    m_hi = mant.astype(np.float64)
+    m_lo = (mant - m_hi.astype(np.int64)).astype(np.float64)  # exact: |m - m_hi| < 2^10
+    p_hi, p_lo = _FIVE_HI[k], _FIVE_LO[k]
+
+    def residual(v: FloatArray) -> FloatArray:
+        p = v * p_hi
+        r: FloatArray = (m_hi - p) - _two_product_error(v, p_hi, p) + m_lo - v * p_lo
+        return r
+
+    v = m_hi / p_hi
+    v = v + residual(v) / p_hi
+    r = residual(v)
+    half_ulp = np.spacing(v) * p_hi * 0.5  # (in this order: half the spacing of 0.0 is 0.0)
+    exact = (np.abs(r) < half_ulp * (1.0 - 2.0**-20)) & (np.frexp(v)[0] != 0.5)
+    return np.ldexp(v, -k), exact
 
 
 #: Wider undecided cells are not gathered into a fixed-width array (it would be mostly padding).
