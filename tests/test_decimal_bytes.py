@@ -312,3 +312,20 @@ def test_long_mantissas_and_near_midpoints_are_exact_or_undecided() -> None:
             cells.append(f"{mid:.17e}")
     decided = _check(cells)
     assert decided.mean() > 0.95
+
+
+@pytest.mark.parametrize("ncols", [1, 2, 3])
+@pytest.mark.parametrize("chunk", [5, 17, 64, 1 << 20])
+def test_a_blank_line_anywhere_leaves_the_block_to_the_string_route(ncols: int, chunk: int) -> None:
+    """The string route skips blank lines and keeps line numbers: the block must decline any
+    text with one, wherever it falls against the chunk boundaries."""
+    from unittest import mock
+
+    rows = [",".join(f"{i + j / 10}" for j in range(ncols)) for i in range(60)]
+    for at in (1, 7, 30, 59):
+        text = "\n".join([*rows[:at], "", *rows[at:]])
+        with (
+            mock.patch.object(_table, "_NUMERIC_BLOCK_MIN", 0),
+            mock.patch.object(_table, "_CHUNK_CHARS", chunk),
+        ):
+            assert _table._numeric_rows(text, 0, len(text), ",", ncols) is None, at

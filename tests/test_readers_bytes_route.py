@@ -114,6 +114,8 @@ def _body(n: int = 200) -> str:
         ("tsv.tsv", "step\tloss\n" + "".join(f"{i}\t{i / 3!r}\n" for i in range(300))),
         ("spaces.txt", "step loss\n" + "".join(f"{i} {i / 3!r}\n" for i in range(300))),
         ("single_row.csv", "step,loss\n1,0.5\n"),
+        ("one_column_blank.csv", "loss\n" + "0.5\n" * 50 + "\n" + "0.4\n" * 20),
+        ("one_column_crlf_blank.csv", "loss\r\n" + "0.5\r\n" * 50 + "\r\n" + "0.4\r\n" * 20),
         (
             "unicode_digit.csv",
             "step,loss\n" + "".join(f"{i},{i}.5\n" for i in range(99)) + "99,\u0661\n",
