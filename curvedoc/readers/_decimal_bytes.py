@@ -10,11 +10,17 @@ Only what this grammar covers is decided here::
 
     [spaces] [+-] digits [. digits] [(e|E) [+-] digits] [spaces]   (at least one mantissa digit)
 
-with at most 18 mantissa digits. Such a number is ``m × 10^e`` with an integer ``m``; when
-``m < 2^53`` and ``|e| <= 22`` both factors are exact doubles and one multiplication or division
-gives the correctly rounded result (Clinger's fast path), so every value equals what ``float()``
-returns. Every other cell (``nan``, ``inf``, tabs, ``NA``, 19 digits, ``1e-30``) is left to
-the caller, who runs ``float()`` on those few.
+with at most 18 significant digits. Such a number is ``m × 10^e`` with an integer ``m``:
+
+* when ``m < 2^53`` and ``|e| <= 22`` both factors are exact doubles and one multiplication or
+  division gives the correctly rounded result (Clinger's fast path);
+* when ``e < 0`` otherwise (17–18 digits: half of all float32 values logged as Python floats;
+  exponents down to 10^-44), :func:`divide_by_power_of_ten` finds the quotient and proves it
+  correctly rounded with an exact residual, or leaves the cell undecided.
+
+So every decided value equals what ``float()`` returns, bit for bit. Every other cell
+(``nan``, ``inf``, tabs, ``NA``, 19 digits, ``1e300``) is left to the caller:
+:func:`float_cells` runs ``float()`` over them in C, and text goes the string route.
 """
 
 from __future__ import annotations
