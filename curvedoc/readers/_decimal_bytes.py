@@ -67,6 +67,14 @@ def trim_carriage_returns(raw: npt.NDArray[np.uint8], starts: IntArray, ends: In
     return trimmed
 
 
+def _zero_padded(raw: npt.NDArray[np.uint8], width: int) -> npt.NDArray[np.uint8]:
+    """``raw`` and ``width`` zero bytes: every cell can then be read ``width`` characters long,
+    one character position at a time (``padded[k:].take(starts)``), past its end included."""
+    padded = np.zeros(raw.shape[0] + width, dtype=np.uint8)
+    padded[: raw.shape[0]] = raw
+    return padded
+
+
 def parse_cells(
     raw: npt.NDArray[np.uint8], starts: IntArray, ends: IntArray
 ) -> tuple[FloatArray, BoolArray]:
@@ -85,8 +93,7 @@ def parse_cells(
     still = np.bincount(lens16, minlength=MAX_WIDTH + 1)[::-1].cumsum()[::-1]  # len >= k
     width = int(lens16.max()) if n else 0
     at = starts[order]
-    padded = np.zeros(raw.shape[0] + width, dtype=np.uint8)
-    padded[: raw.shape[0]] = raw
+    padded = _zero_padded(raw, width)
     mant = np.zeros(n, dtype=np.int64)
     digits = np.zeros(n, dtype=np.int16)
     significant = np.zeros(n, dtype=np.int16)
@@ -250,8 +257,7 @@ def float_cells(raw: npt.NDArray[np.uint8], starts: IntArray, ends: IntArray) ->
     width = int(lens.max()) if lens.shape[0] else 0
     if width == 0 or width > _GATHER_WIDTH or bool(np.any((raw == 0) | (raw >= 128))):
         return None
-    padded = np.zeros(raw.shape[0] + width, dtype=np.uint8)
-    padded[: raw.shape[0]] = raw
+    padded = _zero_padded(raw, width)
     grid = np.empty((starts.shape[0], width), dtype=np.uint8)
     for k in range(width):  # a column of characters at a time: no index array per character
         grid[:, k] = padded[k:].take(starts)

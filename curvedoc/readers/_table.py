@@ -173,9 +173,20 @@ def _line_fields_regular(chunk: str, delimiter: str, ncols: int) -> bool:
     """Every line of ``chunk`` has exactly ``ncols`` fields (counted with numpy on the bytes;
     the delimiter and newline are ASCII, so they never occur inside a multi-byte character)."""
     raw = np.frombuffer(chunk.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    bounds = np.concatenate(([0], np.flatnonzero(raw == 10) + 1, [raw.shape[0]]))
-    per_line = np.diff(np.searchsorted(np.flatnonzero(raw == ord(delimiter)), bounds))
-    return bool(np.all(per_line == ncols - 1))
+    return _rows_of(raw, cell_bounds(raw, ord(delimiter))[1], ncols) is not None
+
+
+def _rows_of(raw: npt.NDArray[np.uint8], ends: npt.NDArray[np.intp], ncols: int) -> int | None:
+    """The number of lines when every line of ``raw`` has ``ncols`` cells (``ends`` from
+    :func:`cell_bounds`), else None."""
+    cells = int(ends.shape[0])
+    if cells % ncols:
+        return None
+    rows = cells // ncols
+    line_ends = raw[ends[:-1]] == 10
+    if int(line_ends.sum()) != rows - 1 or not line_ends[ncols - 1 :: ncols].all():
+        return None
+    return rows
 
 
 def _chunk_rows(
@@ -192,13 +203,10 @@ def _chunk_rows(
     data = chunk if isinstance(chunk, bytes) else chunk.encode("utf-8", "surrogatepass")
     raw = np.frombuffer(data, dtype=np.uint8)
     starts, ends = cell_bounds(raw, ord(delimiter))
-    cells = starts.shape[0]
-    if cells % ncols:
+    rows = _rows_of(raw, ends, ncols)
+    if rows is None:
         return None
-    rows = cells // ncols
-    line_ends = raw[ends[:-1]] == 10
-    if int(line_ends.sum()) != rows - 1 or not line_ends[ncols - 1 :: ncols].all():
-        return None
+    cells = rows * ncols
     if isinstance(chunk, bytes) and b"\r" in chunk:  # \r\n line ends, read from bytes
         ends = trim_carriage_returns(raw, starts, ends)
     values, decided = parse_cells(raw, starts, ends)
@@ -246,7 +254,10 @@ def _numeric_rows(
     # Blank lines would shift the line numbers: the slow path handles them. With two columns
     # or more a blank line is a row of the wrong length, which every chunk checks anyway; the
     # scan of the whole text (~30 ms per 30 MB) is needed for a single column only.
-    if ncols == 1 and text.find(nl + nl, start, stop) >= 0:
+    if ncols == 1 and (
+        text.find(nl + nl, start, stop) >= 0
+        or (isinstance(text, bytes) and text.find(b"\n\r\n", start, stop) >= 0)
+    ):
         return None
     nrows = text.count(nl, start, stop) + 1
     values = np.empty((nrows, ncols), dtype=np.float64, order="F")
@@ -296,8 +307,6 @@ def parse_numeric_bytes(data: bytes, source: str) -> Table | None:
     names = [n.strip().strip('"').strip() for n in header_line.split(delimiter)]
     if len(names) > MAX_COLUMNS:
         return None
-    if len(names) == 1 and (data.find(b"\n\n", hend) >= 0 or data.find(b"\n\r\n", hend) >= 0):
-        return None  # blank lines (see _numeric_rows): the text route skips them
     body_start, body_stop = hend + 1, len(data)
     while body_stop > body_start and data[body_stop - 1] in (10, 13):
         body_stop -= 1
