@@ -152,3 +152,18 @@ def run_measured(
         peak_mb=got["maxrss"] / per_mb,
         killed=bool(got["killed"]),
     )
+
+
+def assert_block_reads_as_strings(
+    values: np.ndarray, missing: np.ndarray, columns: Sequence[Sequence[str]]
+) -> None:
+    """A numeric block (``rows x columns`` floats and blank mask) holds exactly what the string
+    route parses from the same cells: no text, the same blanks, the same values (NaN as NaN)."""
+    from curvedoc.readers._numeric import parse_strings
+
+    assert values.shape == (len(columns[0]) if columns else 0, len(columns))
+    for j, cells in enumerate(columns):
+        want = parse_strings(list(cells))
+        assert not want.text_rows, j
+        assert missing[:, j].tolist() == want.missing.tolist(), j
+        assert np.array_equal(values[:, j], want.values, equal_nan=True), j

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_block_reads_as_strings
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from curvedoc.errors import InputError
 from curvedoc.readers import _table
 from curvedoc.readers._decimal_bytes import MAX_WIDTH, cell_bounds, parse_cells
-from curvedoc.readers._numeric import parse_strings
 from curvedoc.readers._text import read_text
 
 
@@ -143,10 +143,9 @@ def test_a_million_row_chunk_agrees_with_the_string_route(
     table = _table.parse_delimited(text, "mixed.csv")
     assert table.numeric is not None
     assert table.missing is not None
-    for j in range(4):
-        want = parse_strings([r.split(",")[j] for r in rows])
-        assert table.missing[:, j].tolist() == want.missing.tolist()
-        assert np.array_equal(table.numeric[:, j], want.values, equal_nan=True)
+    assert_block_reads_as_strings(
+        table.numeric, table.missing, [[r.split(",")[j] for r in rows] for j in range(4)]
+    )
 
 
 def test_text_or_ragged_rows_leave_the_block_to_the_string_route() -> None:
@@ -198,12 +197,9 @@ def test_the_numeric_block_reads_any_table_as_the_string_route_does(
         return
     values, missing = block
     lines = text[6:-1].split("\n")
-    assert values.shape == (len(lines), 3)
-    for j in range(3):
-        want = parse_strings([line.split(",")[j] for line in lines])
-        assert not want.text_rows
-        assert missing[:, j].tolist() == want.missing.tolist()
-        assert np.array_equal(values[:, j], want.values, equal_nan=True)
+    assert_block_reads_as_strings(
+        values, missing, [[line.split(",")[j] for line in lines] for j in range(3)]
+    )
 
 
 _ROOT = Path(__file__).resolve().parents[1]
@@ -254,11 +250,7 @@ def test_real_tables_read_the_same_through_the_numeric_block(path: Path) -> None
     if fast.numeric is None:
         return
     assert fast.missing is not None
-    for j, name in enumerate(fast.names):
-        want = parse_strings(list(slow.columns[j]))
-        assert not want.text_rows, name
-        assert fast.missing[:, j].tolist() == want.missing.tolist(), name
-        assert np.array_equal(fast.numeric[:, j], want.values, equal_nan=True), name
+    assert_block_reads_as_strings(fast.numeric, fast.missing, slow.columns)
 
 
 def test_undecided_cells_are_read_by_float_in_c_or_left_to_the_string_route() -> None:

@@ -214,8 +214,9 @@ def test_chunked_numeric_parse_matches_the_string_route(monkeypatch: pytest.Monk
     stay blanks, NaN stays a number."""
     import random
 
+    from conftest import assert_block_reads_as_strings
+
     from curvedoc.readers import _table
-    from curvedoc.readers._numeric import parse_strings
 
     rnd = random.Random(7)
 
@@ -230,9 +231,7 @@ def test_chunked_numeric_parse_matches_the_string_route(monkeypatch: pytest.Monk
     table = _table.parse_delimited(text, "sparse.csv")
     assert table.numeric is not None
     assert table.missing is not None
-    for j in range(4):
-        want = parse_strings([r.split(",")[j] for r in rows])
-        got = table.numeric[:, j]
-        assert table.missing[:, j].tolist() == want.missing.tolist()
-        assert np.array_equal(got, want.values, equal_nan=True)
+    assert_block_reads_as_strings(
+        table.numeric, table.missing, [[r.split(",")[j] for r in rows] for j in range(4)]
+    )
     assert list(table.lines) == list(range(2, 3002))
