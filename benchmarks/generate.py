@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from inputs import Inputs
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -278,21 +279,6 @@ def write_runs(folder: Path, count: int) -> None:
             (folder / f"run_{i:04d}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
         else:
             (folder / f"run_{i:04d}.json").write_text(json.dumps(hist), encoding="utf-8")
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """Where each generated input is, and how many float values it holds (for memory targets)."""
-
-    keras_20: Path
-    keras_20_improving: Path
-    keras_1000: Path
-    hf_100k: Path
-    plain_1e6: Path
-    lightning_1e6: Path
-    runs: Path
-    plain_1e7: Path | None = None
-    lightning_1e7: Path | None = None
 
 
 def _fresh(path: Path) -> bool:

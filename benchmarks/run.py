@@ -45,6 +45,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from inputs import Inputs  # noqa: E402  (numpy-free: see its docstring)
 
 PY = sys.executable
 ENV = {
@@ -256,21 +257,6 @@ def generate_inputs(out: Path, full: bool) -> Inputs:
     manifest = json.loads(subprocess.run(cmd, env=ENV, check=True, capture_output=True).stdout)
     paths: dict[str, Any] = {k: Path(v) if v else None for k, v in manifest.items()}
     return Inputs(**paths)
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """The paths :mod:`generate` wrote (its ``Inputs``, without importing numpy here)."""
-
-    keras_20: Path
-    keras_20_improving: Path
-    keras_1000: Path
-    hf_100k: Path
-    plain_1e6: Path
-    lightning_1e6: Path
-    runs: Path
-    plain_1e7: Path | None = None
-    lightning_1e7: Path | None = None
 
 
 def bench(inputs: Inputs, *, full: bool, repeat: int) -> tuple[list[Table], list[Target]]:
