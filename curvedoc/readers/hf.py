@@ -94,8 +94,6 @@ _GET_STEP = methodcaller("get", "step")
 _GET_EPOCH = methodcaller("get", "epoch")
 _NUMBER_TYPES = frozenset({int, float})
 _GET_GRAD_NORM = methodcaller("get", "grad_norm")
-_GET_STEP = methodcaller("get", "step")
-_NUMBER_TYPES = frozenset({int, float})
 _SUMMARY_KEYS = ("train_runtime", "train_loss")
 
 
@@ -173,8 +171,7 @@ def read_log_history(
             "logging_nan_inf_filter writes 0.0 once every step of a logging window was NaN/Inf; "
             "grad_norm is non-finite there)"
         )
-    steps = list(map(_GET_STEP, entries))
-    plain = set(map(type, steps)) <= _NUMBER_TYPES  # in C; bool is not among them
+    plain = set(map(type, map(_GET_STEP, entries))) <= _NUMBER_TYPES  # in C; not bool
     without_step = (
         [] if plain else [r for r in entries if not isinstance(r.get("step"), int | float)]
     )
