@@ -167,3 +167,40 @@ def assert_block_reads_as_strings(
         assert not want.text_rows, j
         assert missing[:, j].tolist() == want.missing.tolist(), j
         assert np.array_equal(values[:, j], want.values, equal_nan=True), j
+
+
+def assert_same_histories(a: Sequence[History], b: Sequence[History]) -> None:
+    """Two reads of one log (by two routes) gave the same runs: names, notes, meta, curves."""
+    assert len(a) == len(b)
+    for ha, hb in zip(a, b, strict=True):
+        assert (ha.source, ha.format, ha.notes, ha.meta) == (
+            hb.source,
+            hb.format,
+            hb.notes,
+            hb.meta,
+        )
+        assert [(c.name, c.role, c.split, c.x_unit) for c in ha.curves] == [
+            (c.name, c.role, c.split, c.x_unit) for c in hb.curves
+        ]
+        for ca, cb in zip(ha.curves, hb.curves, strict=True):
+            assert np.array_equal(ca.x, cb.x, equal_nan=True)
+            assert np.array_equal(ca.y, cb.y, equal_nan=True)
+
+
+def read_or_error(path: Path) -> list[History] | str:
+    """Every run of ``path``, or the message of the error that refuses it."""
+    from curvedoc.errors import CurvedocError
+    from curvedoc.readers import read_runs
+
+    try:
+        return read_runs(path)
+    except CurvedocError as exc:
+        return str(exc)
+
+
+def assert_same_read(a: list[History] | str, b: list[History] | str) -> None:
+    """Two routes read one log alike: the same runs, or the same error."""
+    if isinstance(a, str) or isinstance(b, str):
+        assert a == b
+    else:
+        assert_same_histories(a, b)

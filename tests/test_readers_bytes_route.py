@@ -8,33 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 from unittest import mock
 
-import numpy as np
 import pytest
+from conftest import assert_same_read, read_or_error
 
 from curvedoc import readers
-from curvedoc.errors import CurvedocError
 from curvedoc.model import History
-from curvedoc.readers import read_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "real-logs"
-
-
-def _same(a: list[History], b: list[History]) -> None:
-    assert len(a) == len(b)
-    for ha, hb in zip(a, b, strict=True):
-        assert (ha.source, ha.format, ha.notes, ha.meta) == (
-            hb.source,
-            hb.format,
-            hb.notes,
-            hb.meta,
-        )
-        assert [(c.name, c.role, c.split, c.x_unit) for c in ha.curves] == [
-            (c.name, c.role, c.split, c.x_unit) for c in hb.curves
-        ]
-        for ca, cb in zip(ha.curves, hb.curves, strict=True):
-            assert np.array_equal(ca.x, cb.x, equal_nan=True)
-            assert np.array_equal(ca.y, cb.y, equal_nan=True)
 
 
 def _both_routes(path: Path) -> tuple[list[History] | str, list[History] | str, int]:
@@ -51,29 +32,20 @@ def _both_routes(path: Path) -> tuple[list[History] | str, list[History] | str, 
         taken += table is not None
         return table
 
-    def run() -> list[History] | str:
-        try:
-            return read_runs(path)
-        except CurvedocError as exc:
-            return str(exc)
-
     with (
         mock.patch.object(readers, "_BYTES_ROUTE_MIN", 0),
         mock.patch.object(_table, "_NUMERIC_BLOCK_MIN", 0),
         mock.patch.object(_table, "parse_numeric_bytes", counting),
     ):
-        forced = run()
+        forced = read_or_error(path)
     with mock.patch.object(readers, "_BYTES_ROUTE_MIN", 1 << 62):
-        text = run()
+        text = read_or_error(path)
     return forced, text, taken
 
 
 def _check(path: Path) -> int:
     forced, text, taken = _both_routes(path)
-    if isinstance(text, str) or isinstance(forced, str):
-        assert forced == text
-    else:
-        _same(forced, text)
+    assert_same_read(forced, text)
     return taken
 
 

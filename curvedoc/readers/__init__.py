@@ -280,6 +280,18 @@ def _big_numeric_table(data: bytes, source: str) -> Table | None:
     return parse_numeric_bytes(data, source)
 
 
+#: From this size on, a ``trainer_state.json`` is streamed (see :mod:`.hf_stream`).
+_STREAM_MIN = 4 * 1024 * 1024
+
+
+def _size(path: Path) -> int:
+    """The file's size, or -1 when it cannot be told (the usual read then says why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
 def _read_file_runs(
     path: Path,
     *,
@@ -288,6 +300,15 @@ def _read_file_runs(
     pattern: str | text_log.Pattern | None = None,
 ) -> list[History]:
     source = str(path)
+    if pattern is None and _size(path) >= _STREAM_MIN:
+        from curvedoc.readers.hf_stream import read_trainer_state_file
+
+        # a big trainer_state.json is streamed (None: anything else, read the usual way)
+        streamed = read_trainer_state_file(
+            path, source=source, columns=columns, directions=directions
+        )
+        if streamed is not None:
+            return [streamed]
     return _runs_of_bytes(
         [read_bytes(path, source)],
         source=source,

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from operator import itemgetter
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from curvedoc.errors import InputError
 from curvedoc.model import FloatArray
 from curvedoc.readers import roles
 from curvedoc.readers._assemble import Series
-from curvedoc.readers._numeric import parse_objects
+from curvedoc.readers._numeric import NumericColumn, parse_objects
 
 #: Keys that can serve as the x axis, most specific first.
 X_KEYS = ("global_step", "step", "steps", "iteration", "iter", "round", "_step", "epoch", "epochs")
@@ -53,6 +55,18 @@ def _where(i: int, lines: Sequence[int] | None) -> tuple[int | None, str]:
     return None, f"record {i + 1}: "
 
 
+def group_by_shape(records: Sequence[Mapping[str, object]]) -> dict[tuple[str, ...], list[int]]:
+    """The records' numbers by their tuple of keys, in order of first appearance."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, shape in enumerate(map(tuple, records)):
+        group = groups.get(shape)
+        if group is None:
+            groups[shape] = [i]
+        else:
+            group.append(i)
+    return groups
+
+
 def _cells_by_key(
     records: Sequence[Mapping[str, object]],
 ) -> dict[str, tuple[list[int], list[object]]]:
@@ -63,13 +77,7 @@ def _cells_by_key(
     with ``itemgetter`` (in C), instead of a Python step per cell: a 100,000-entry
     ``log_history`` is read several times faster.
     """
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for i, sig in enumerate(map(tuple, records)):
-        group = groups.get(sig)
-        if group is None:
-            groups[sig] = [i]
-        else:
-            group.append(i)
+    groups = group_by_shape(records)
     parts: dict[str, list[tuple[list[int], list[object]]]] = {}
     for keys, idx in groups.items():
         members = [records[i] for i in idx] if len(idx) < len(records) else records
@@ -98,16 +106,44 @@ def records_series(
 ) -> tuple[list[Series], list[str]]:
     """One series per key; ``x_key`` values are x (records without one are dropped by the
     assembler), or the record number from 1 when ``x_key`` is None."""
-    n = len(records)
-    cells = _cells_by_key(records)
+    return cells_series(
+        len(records),
+        _cells_by_key(records),
+        source=source,
+        x_key=x_key,
+        lines=lines,
+        keep_names=keep_names,
+    )
 
+
+IntArray = npt.NDArray[np.signedinteger[Any]]
+
+#: For every key, the records (by number) that carry it and its values: raw JSON values, or a
+#: column already parsed (the streamed ``trainer_state.json``).
+Cells = Mapping[str, tuple[Sequence[int] | IntArray, Sequence[object] | NumericColumn]]
+
+
+def _parsed(values: Sequence[object] | NumericColumn) -> NumericColumn:
+    return values if isinstance(values, NumericColumn) else parse_objects(values)
+
+
+def cells_series(
+    n: int,
+    cells: Cells,
+    *,
+    source: str,
+    x_key: str | None,
+    lines: Sequence[int] | None = None,
+    keep_names: Sequence[str] = (),
+) -> tuple[list[Series], list[str]]:
+    """:func:`records_series` of ``n`` records already split into cells by key."""
     x_all: FloatArray
     if x_key is None:
         x_all = np.arange(1, n + 1, dtype=np.float64)
     else:
         x_all = np.full(n, np.nan)
         idx, vals = cells.get(x_key, ([], []))
-        col = parse_objects(vals)
+        col = _parsed(vals)
         if col.text_rows:
             line, prefix = _where(idx[col.text_rows[0]], lines)
             raise InputError(
@@ -122,13 +158,14 @@ def records_series(
     notes: list[str] = []
     text_keys: list[str] = []
     empty = np.empty(0, dtype=np.float64)
+    xs: dict[int, tuple[object, FloatArray]] = {}  # id(idx) -> (idx, kept alive: ids stay, x)
     for name, (idx, vals) in cells.items():
         if name == x_key:
             continue
         if roles.is_bookkeeping(name) and name not in keep_names:
             out.append(Series(name, empty, empty))
             continue
-        col = parse_objects(vals)
+        col = _parsed(vals)
         if col.text_rows:
             if col.mostly_text:
                 text_keys.append(name)
@@ -137,8 +174,12 @@ def records_series(
             raise InputError(
                 f"{prefix}not a number: {col.first_text!r}", path=source, line=line, field=name
             )
-        ix = np.asarray(idx, dtype=np.intp)
-        out.append(Series(name, x_all[ix], col.values, col.missing))
+        # keys of one record shape share their records, and then one x array (the assembler
+        # keeps one cleaned copy per x array: a long log is not held once per curve)
+        shared = xs.get(id(idx))
+        if shared is None:
+            shared = xs[id(idx)] = (idx, x_all[np.asarray(idx, dtype=np.intp)])
+        out.append(Series(name, shared[1], col.values, col.missing))
     if text_keys:
         notes.append(f"not numeric, dropped: {', '.join(text_keys)}")
     return out, notes

@@ -16,15 +16,15 @@ Python's ``json`` writes and reads bare ``NaN``/``Infinity`` tokens, and so do w
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from operator import methodcaller
 from typing import Any
 
 import numpy as np
 
 from curvedoc.errors import InputError
-from curvedoc.model import History
-from curvedoc.readers._assemble import assemble
+from curvedoc.model import FloatArray, History
+from curvedoc.readers._assemble import Series, assemble
 from curvedoc.readers._records import check_records, records_series
 
 FORMATS: tuple[tuple[str, str], ...] = (
@@ -43,8 +43,10 @@ _META_KEYS = {
 }
 
 
-def is_summary(entry: Mapping[str, object]) -> bool:
-    """The end-of-training summary entry (``train_runtime``, ``train_loss``, ``total_flos``)."""
+def is_summary(entry: Container[str]) -> bool:
+    """The end-of-training summary entry (``train_runtime``, ``train_loss``, ``total_flos``).
+
+    It depends on the entry's keys alone, so an entry or its set of keys may be passed."""
     return "train_runtime" in entry or ("train_loss" in entry and "loss" not in entry)
 
 
@@ -58,36 +60,42 @@ def looks_like_log_history(records: Sequence[Mapping[str, object]]) -> bool:
 
 
 def _steps_per_epoch(records: Sequence[Mapping[str, object]]) -> int | float | None:
-    best = _last_step_epoch(records)
-    if best is None or not math.isfinite(best[0] / best[1]):
+    steps = list(map(_GET_STEP, records))
+    epochs = list(map(_GET_EPOCH, records))
+    return steps_per_epoch(_numbers(steps), _numbers(epochs))
+
+
+def steps_per_epoch(steps: FloatArray, epochs: FloatArray) -> int | float | None:
+    """Steps per epoch from the entry with the highest finite step among those with a positive
+    epoch (NaN where an entry has no number)."""
+    ok = np.flatnonzero((epochs > 0) & np.isfinite(steps))
+    if ok.size == 0:
         return None
-    spe = best[0] / best[1]
+    i = int(ok[np.argmax(steps[ok])])
+    spe = float(steps[i]) / float(epochs[i])
+    if not math.isfinite(spe):
+        return None
     # HF rounds the logged epoch (to 2 decimals in old versions): snap to the nearest whole step.
     return round(spe) if abs(spe - round(spe)) <= 0.01 * spe else round(spe, 2)
 
 
-def _last_step_epoch(records: Sequence[Mapping[str, object]]) -> tuple[float, float] | None:
-    """(step, epoch) of the entry with the highest step among those with a positive epoch."""
-    steps = list(map(_GET_STEP, records))
-    epochs = list(map(_GET_EPOCH, records))
-    if set(map(type, steps)) | set(map(type, epochs)) <= _NUMBER_TYPES:  # in C, the usual case
-        st = np.fromiter(steps, dtype=np.float64, count=len(steps))
-        ep = np.fromiter(epochs, dtype=np.float64, count=len(epochs))
-        ok = np.flatnonzero((ep > 0) & np.isfinite(st))
-        if ok.size == 0:
-            return None
-        i = int(ok[np.argmax(st[ok])])
-        return float(st[i]), float(ep[i])
-    best: tuple[float, float] | None = None
-    for step, epoch in zip(steps, epochs, strict=True):
-        if (
-            isinstance(step, int | float)
-            and isinstance(epoch, int | float)
-            and epoch > 0
-            and (best is None or step > best[0])
-        ):
-            best = (float(step), float(epoch))
-    return best
+def _numbers(values: list[object]) -> FloatArray:
+    """The values as floats, NaN where one is no number (None: the key was absent)."""
+    if set(map(type, values)) <= _NUMBER_TYPES:  # in C, the usual case
+        try:
+            return np.fromiter(values, dtype=np.float64, count=len(values))
+        except OverflowError:
+            pass
+    return np.array([_number(v) for v in values], dtype=np.float64)
+
+
+def _number(value: object) -> float:
+    if isinstance(value, int | float):
+        try:
+            return float(value)
+        except OverflowError:
+            pass
+    return math.nan
 
 
 _GET_STEP = methodcaller("get", "step")
@@ -157,38 +165,72 @@ def read_log_history(
     entries: list[Mapping[str, object]] = []
     start = 0
     for i in _summary_indices(records):
-        rec = records[i]
-        tl = rec.get("train_loss")
-        shown = f" (train_loss={tl:.4g})" if isinstance(tl, float | int) else ""
-        notes.append(f"final summary entry at step {rec.get('step')}{shown} is not a curve point")
+        notes.append(summary_note(records[i]))
         entries.extend(records[start:i])
         start = i + 1
     entries.extend(records[start:])
     entries, masked = _unmask_nan_filter(entries)
     if masked:
-        notes.append(
-            f"loss: {masked} logged 0.0 values read as NaN (the Trainer's default "
-            "logging_nan_inf_filter writes 0.0 once every step of a logging window was NaN/Inf; "
-            "grad_norm is non-finite there)"
-        )
+        notes.append(masked_note(masked))
     plain = set(map(type, map(_GET_STEP, entries))) <= _NUMBER_TYPES  # in C; not bool
     without_step = (
         [] if plain else [r for r in entries if not isinstance(r.get("step"), int | float)]
     )
     if without_step:
-        notes.append(f"{len(without_step)} log entries without a step: dropped")
+        notes.append(without_step_note(len(without_step)))
         entries = [r for r in entries if isinstance(r.get("step"), int | float)]
     if not entries:
         raise InputError("log_history has no training or evaluation entries", path=source)
     series, more = records_series(
         entries, source=source, x_key="step", keep_names=tuple((columns or {}).keys())
     )
+    return history_of(
+        series,
+        [*notes, *more],
+        state=state,
+        spe=_steps_per_epoch(entries),
+        source=source,
+        fmt=fmt,
+        columns=columns,
+        directions=directions,
+    )
+
+
+def summary_note(entry: Mapping[str, object]) -> str:
+    tl = entry.get("train_loss")
+    shown = f" (train_loss={tl:.4g})" if isinstance(tl, float | int) else ""
+    return f"final summary entry at step {entry.get('step')}{shown} is not a curve point"
+
+
+def masked_note(masked: int) -> str:
+    return (
+        f"loss: {masked} logged 0.0 values read as NaN (the Trainer's default "
+        "logging_nan_inf_filter writes 0.0 once every step of a logging window was NaN/Inf; "
+        "grad_norm is non-finite there)"
+    )
+
+
+def without_step_note(count: int) -> str:
+    return f"{count} log entries without a step: dropped"
+
+
+def history_of(
+    series: list[Series],
+    notes: list[str],
+    *,
+    state: Mapping[str, Any] | None,
+    spe: int | float | None,
+    source: str,
+    fmt: str,
+    columns: Mapping[str, str] | None,
+    directions: Mapping[str, str] | None,
+) -> History:
+    """The History of a ``log_history`` already split into series (by either reader)."""
     meta: dict[str, Any] = {}
     for key, meta_key in _META_KEYS.items():
         value = (state or {}).get(key)
         if isinstance(value, int | float) and not isinstance(value, bool):
             meta[meta_key] = value
-    spe = _steps_per_epoch(entries)
     if spe:
         meta["steps_per_epoch"] = spe
     return assemble(
@@ -196,7 +238,7 @@ def read_log_history(
         fmt=fmt,
         series=series,
         x_unit="step",
-        notes=[*notes, *more],
+        notes=notes,
         meta=meta,
         columns=columns,
         directions=directions,

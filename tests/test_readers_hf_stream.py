@@ -1,0 +1,340 @@
+"""The streamed ``trainer_state.json``: a big HF log read a piece at a time gives the same History
+as ``json.load`` and the HF reader, or steps aside so that the usual route gives its History or
+its error. Both routes are forced on every log of real runs, fixture and test file, with pieces
+small enough that values, keys and UTF-8 characters are cut at every kind of place."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from conftest import assert_same_read, read_or_error, run_measured
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from curvedoc import readers
+from curvedoc.model import History
+from curvedoc.readers import hf_stream
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "real-logs"
+
+
+def _both_routes(
+    path: Path, chunk: int = 97
+) -> tuple[list[History] | str, list[History] | str, int]:
+    """(streamed when it can, with pieces of ``chunk`` bytes; usual route only; streamed reads)."""
+    taken = 0
+    stream = hf_stream.read_trainer_state_file
+
+    def counting(*args: Any, **kwargs: Any) -> History | None:
+        nonlocal taken
+        got = stream(*args, **kwargs)
+        taken += got is not None
+        return got
+
+    with (
+        mock.patch.object(readers, "_STREAM_MIN", 0),
+        mock.patch.object(hf_stream, "CHUNK", chunk),
+        mock.patch.object(hf_stream, "read_trainer_state_file", counting),
+    ):
+        streamed = read_or_error(path)
+    with mock.patch.object(readers, "_STREAM_MIN", 1 << 62):
+        usual = read_or_error(path)
+    return streamed, usual, taken
+
+
+def _check(path: Path, chunk: int = 97) -> int:
+    streamed, usual, taken = _both_routes(path, chunk)
+    assert_same_read(streamed, usual)
+    return taken
+
+
+def _json_logs() -> list[Path]:
+    roots = [ROOT / "fixtures", ROOT / "tests" / "data"] + ([REAL] if REAL.is_dir() else [])
+    return sorted(p for r in roots for p in r.rglob("*.json") if p.is_file())
+
+
+@pytest.mark.parametrize("path", _json_logs(), ids=lambda p: str(p.relative_to(p.parents[1])))
+def test_every_json_log_reads_the_same_by_either_route(path: Path) -> None:
+    _check(path)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7, 64, 4096, 1 << 20])
+def test_every_trainer_state_is_streamed_whatever_the_piece_size(chunk: int) -> None:
+    """Not vacuous: every trainer_state.json of real runs does go the streamed way."""
+    states = [p for p in _json_logs() if '"log_history"' in p.read_text(encoding="utf-8")]
+    assert len(states) >= 20
+    for path in states:
+        assert _check(path, chunk) == 1, path
+
+
+def test_real_hf_logs_are_streamed() -> None:
+    if not REAL.is_dir():
+        pytest.skip(f"{REAL} (real logs of public projects) is absent on this machine")
+    states = sorted((REAL / "hf_trainer_state").glob("*.json"))
+    assert states
+    assert all(_check(p) == 1 for p in states)
+
+
+def _state(log: list[Any], **top: Any) -> dict[str, Any]:
+    return {"best_metric": None, "global_step": 30, **top, "log_history": log, "max_steps": 30}
+
+
+def _train(step: int, loss: float = 0.5, **more: Any) -> dict[str, Any]:
+    return {
+        "epoch": step / 10,
+        "grad_norm": 1.5,
+        "learning_rate": 1e-4,
+        "loss": loss,
+        "step": step,
+        **more,
+    }
+
+
+_TRAIN = [_train(s, 1 / s) for s in range(1, 31)]
+_SUMMARY = {
+    "epoch": 3.0,
+    "step": 30,
+    "total_flos": 10**30,
+    "train_loss": 0.7,
+    "train_runtime": 12.5,
+    "train_samples_per_second": "n/a",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("plain", json.dumps(_state(_TRAIN), indent=2, sort_keys=True)),
+        ("compact", json.dumps(_state(_TRAIN), separators=(",", ":"))),
+        ("summary", json.dumps(_state([*_TRAIN, _SUMMARY]), indent=2)),
+        ("summary_inside", json.dumps(_state([*_TRAIN[:9], _SUMMARY, *_TRAIN[9:]]))),
+        (
+            "evals",
+            json.dumps(
+                _state(
+                    [
+                        *_TRAIN[:10],
+                        {"eval_loss": 0.4, "epoch": 1.0, "step": 10, "eval_runtime": 1.0},
+                        *_TRAIN[10:],
+                    ]
+                )
+            ),
+        ),
+        # the Trainer's NaN filter: 0.0 losses with a non-finite norm become NaN
+        (
+            "nan_filter",
+            json.dumps(
+                _state([*_TRAIN[:20], *(_train(s, 0.0, grad_norm=math.nan) for s in range(21, 31))])
+            ),
+        ),
+        ("no_step", json.dumps(_state([*_TRAIN, {"loss": 0.1, "epoch": 3.0}]))),
+        (
+            "no_epoch",
+            json.dumps(_state([{k: v for k, v in e.items() if k != "epoch"} for e in _TRAIN])),
+        ),
+        (
+            "shapes_interleaved",
+            json.dumps(
+                _state(
+                    [
+                        {"step": 1, "loss": 1.0},
+                        {"lr": 0.1, "step": 2},
+                        {"step": 3, "lr": 0.2, "loss": 0.5},
+                        {"acc": 0.1, "step": 4, "loss": 0.4},
+                    ]
+                    * 5
+                )
+            ),
+        ),
+        (
+            "brackets_in_keys",
+            json.dumps(
+                _state(
+                    [_train(s, acc_top1_0=0.5) | {"m[0]}": 1.0, "x}{y": 2.0} for s in range(1, 20)]
+                )
+            ),
+        ),
+        (
+            "unicode_keys",
+            json.dumps(
+                _state([_train(s) | {"précision_δ": 0.5, "损失": 1 / s} for s in range(1, 20)]),
+                ensure_ascii=False,
+            ),
+        ),
+        (
+            "ints_and_big_ints",
+            json.dumps(_state([_train(s) | {"tokens": 2**60 + s} for s in range(1, 20)])),
+        ),
+        (
+            "infinity",
+            json.dumps(_state([_train(s, math.inf if s == 5 else 1 / s) for s in range(1, 20)])),
+        ),
+        ("null_value", json.dumps(_state([*_TRAIN, _train(31, None)]))),  # type: ignore[arg-type]
+        ("text_value", json.dumps(_state([*_TRAIN, _train(31, "oops")]))),  # type: ignore[arg-type]
+        ("bool_value", json.dumps(_state([*_TRAIN, _train(31, True)]))),
+        ("nested_value", json.dumps(_state([*_TRAIN, _train(31, {"a": [1, 2]})]))),  # type: ignore[arg-type]
+        ("huge_int", json.dumps(_state([*_TRAIN, _train(31, 10**400)]))),
+        ("not_a_record", json.dumps(_state([*_TRAIN, 5]))),
+        ("empty_log", json.dumps(_state([]))),
+        ("only_summary", json.dumps(_state([_SUMMARY]))),
+        ("log_not_a_list", json.dumps({"log_history": {"a": 1}})),
+        ("twice", json.dumps(_state(_TRAIN))[:-1] + ', "log_history": []}'),
+        (
+            "twice_valid",
+            json.dumps(_state(_TRAIN))[:-1] + ', "log_history": ' + json.dumps(_TRAIN[:5]) + "}",
+        ),
+        ("no_log_history", json.dumps({"loss": [0.5, 0.4, 0.3], "val_loss": [0.6, 0.5, 0.5]})),
+        ("list_of_records", json.dumps(_TRAIN)),
+        ("bom", "\ufeff" + json.dumps(_state(_TRAIN))),
+        ("truncated", json.dumps(_state(_TRAIN), indent=2)[:-40]),
+        ("trailing_data", json.dumps(_state(_TRAIN)) + "\n{}"),
+        ("trailing_blank", json.dumps(_state(_TRAIN)) + "\n\n  \n"),
+        ("missing_comma", json.dumps(_state(_TRAIN)).replace("}, {", "} {", 1)),
+        ("trailing_comma", json.dumps(_state(_TRAIN)).replace("}]", "},]", 1)),
+        ("nan_tokens", json.dumps(_state([_train(s, math.nan) for s in range(1, 9)]))),
+        (
+            "deep",
+            '{"a": ' + "[" * 5000 + "]" * 5000 + ', "log_history": ' + json.dumps(_TRAIN) + "}",
+        ),
+    ],
+)
+def test_edge_cases_read_the_same_by_either_route(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / "trainer_state.json"
+    path.write_text(text, encoding="utf-8")
+    before = path.read_bytes()
+    for chunk in (1, 3, 50, 1 << 16):
+        _check(path, chunk)
+    assert path.read_bytes() == before  # never modified
+
+
+def test_what_it_cannot_read_goes_the_usual_way(tmp_path: Path) -> None:
+    """The tests above would pass with a reader that never streams: these must stream, and
+    these must not."""
+    cases = {
+        "plain": (json.dumps(_state(_TRAIN)), 1),
+        "summary": (json.dumps(_state([*_TRAIN, _SUMMARY])), 1),
+        "nan_filter": (json.dumps(_state([_train(s, 0.0, grad_norm=math.inf) for s in (1, 2)])), 1),
+        "null_value": (json.dumps(_state([*_TRAIN, _train(31, None)])), 0),  # type: ignore[arg-type]
+        "bom": ("\ufeff" + json.dumps(_state(_TRAIN)), 0),
+        "no_log_history": (json.dumps({"loss": [0.5, 0.4]}), 0),
+        "truncated": (json.dumps(_state(_TRAIN))[:-5], 0),
+    }
+    for name, (text, want) in cases.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(text, encoding="utf-8")
+        assert _check(path) == want, name
+
+
+def test_a_unicode_character_cut_between_pieces(tmp_path: Path) -> None:
+    text = json.dumps(_state([_train(s) | {"é€𝄞": 0.5} for s in range(1, 9)]), ensure_ascii=False)
+    path = tmp_path / "trainer_state.json"
+    path.write_text(text, encoding="utf-8")
+    for chunk in range(1, 12):
+        assert _check(path, chunk) == 1
+
+
+def test_invalid_utf8_gives_the_usual_error(tmp_path: Path) -> None:
+    path = tmp_path / "trainer_state.json"
+    path.write_bytes(json.dumps(_state(_TRAIN)).encode().replace(b'"loss"', b'"l\xe9ss"', 3))
+    streamed, usual, taken = _both_routes(path)
+    assert taken == 0
+    assert isinstance(usual, str)
+    assert "not UTF-8" in usual
+    assert streamed == usual
+
+
+def test_a_file_that_vanishes_gives_the_usual_error(tmp_path: Path) -> None:
+    path = tmp_path / "gone.json"
+    assert hf_stream.read_trainer_state_file(path, source=str(path)) is None
+    streamed, usual, _ = _both_routes(path)
+    assert isinstance(usual, str)
+    assert "no such file" in usual
+    assert streamed == usual
+
+
+_NUMBER = st.one_of(
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+_VALUE = st.one_of(_NUMBER, _NUMBER, _NUMBER, st.none(), st.booleans(), st.text(max_size=3))
+_KEY = st.sampled_from(
+    [
+        "step",
+        "loss",
+        "grad_norm",
+        "epoch",
+        "eval_loss",
+        "learning_rate",
+        "train_runtime",
+        "train_loss",
+        "eval_runtime",
+        "acc}",
+        "é",
+    ]
+)
+_ENTRY = st.dictionaries(_KEY, st.one_of(_NUMBER, _NUMBER, _NUMBER, _NUMBER, _VALUE), max_size=6)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    log=st.lists(_ENTRY, min_size=0, max_size=25),
+    top=st.dictionaries(st.sampled_from(["max_steps", "epoch", "x"]), _VALUE, max_size=3),
+    indent=st.sampled_from([None, 0, 2]),
+    chunk=st.integers(min_value=1, max_value=200),
+)
+def test_any_log_history_reads_the_same_by_either_route(
+    tmp_path_factory: pytest.TempPathFactory,
+    log: list[dict[str, Any]],
+    top: dict[str, Any],
+    indent: int | None,
+    chunk: int,
+) -> None:
+    path = tmp_path_factory.mktemp("hf") / "trainer_state.json"
+    path.write_text(json.dumps({**top, "log_history": log}, indent=indent), encoding="utf-8")
+    _check(path, chunk)
+
+
+def test_a_big_trainer_state_takes_less_memory_streamed(tmp_path: Path) -> None:
+    """Streamed, a 100,000-entry log is read in less memory than ``json.load`` alone takes for
+    the same file (each measured in a process of its own, in this run)."""
+    log = [
+        {
+            "epoch": i / 2e4,
+            "grad_norm": 1 + (i % 7) / 10,
+            "learning_rate": 1e-4 * (1 - i / 1e5),
+            "loss": 2.0 / (1 + i / 1e4) + (i % 5) / 100,
+            "step": 10 * i,
+        }
+        for i in range(1, 100_001)
+    ]
+    path = tmp_path / "trainer_state.json"
+    path.write_text(json.dumps(_state(log), indent=2), encoding="utf-8")
+    assert path.stat().st_size >= readers._STREAM_MIN  # the CLI streams it
+    env = {"PATH": "", "PYTHONPATH": str(ROOT)}
+    load = run_measured(
+        [sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"],
+        stdout=tmp_path / "o1",
+        stderr=tmp_path / "e1",
+        deadline=120,
+        env=env,
+    )
+    diagnose = run_measured(
+        [sys.executable, "-m", "curvedoc", "diagnose", "--format", "json", str(path)],
+        stdout=tmp_path / "o2",
+        stderr=tmp_path / "e2",
+        deadline=120,
+        env=env,
+    )
+    assert load.returncode == 0
+    assert diagnose.returncode in (0, 1), (tmp_path / "e2").read_text()
+    report = json.loads((tmp_path / "o2").read_text())
+    assert report["format"] == "hf-trainer-state"
+    # the whole diagnosis, numpy and all, against the parse alone
+    assert diagnose.peak_mb < load.peak_mb, (diagnose.peak_mb, load.peak_mb)
