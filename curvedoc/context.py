@@ -135,8 +135,11 @@ class Context:
         if c is None:
             return None
         m = np.isfinite(c.y)
-        if int(m.sum()) == 0:
+        finite = int(m.sum())
+        if finite == 0:
             return None
+        if finite == m.size:  # the usual case: the curve itself, no copy of a long schedule
+            return c.x, c.y
         return c.x[m], c.y[m]
 
     def lr_at(self, x: float) -> float | None:
@@ -151,17 +154,29 @@ class Context:
             return float(value)
         return None
 
-    def _lr_jumps(self) -> tuple[FloatArray, FloatArray, FloatArray] | None:
-        """(x after each step, ratio new/old, |change| relative to the typical change)."""
+    @cached_property
+    def _lr_steps(self) -> tuple[FloatArray, FloatArray]:
+        """(x of the step drops, x of the step rises) of the schedule: where the learning rate
+        fell by 30% or more, or rose by 50% or more, from one log point to the next by several
+        times the schedule's typical change. Both come from one pass; its full-length
+        temporaries are computed in place (a 10^6-step schedule is 8 MB per array)."""
         lr = self._lr_finite
         if lr is None or lr[1].size < 2:
-            return None
+            return np.empty(0), np.empty(0)
         xs, ys = lr
-        ratio = np.nan_to_num(ys[1:] / np.where(ys[:-1] > 0, ys[:-1], np.nan), nan=1.0)
-        delta = np.abs(np.diff(ys))
-        typical = float(signal.median(delta))
-        size = delta / typical if typical > 0 else np.where(delta > 0, np.inf, 0.0)
-        return xs[1:], ratio, size
+        prev, nxt = ys[:-1], ys[1:]
+        ratio = np.divide(nxt, prev, out=np.ones(nxt.size), where=prev > 0)
+        np.nan_to_num(ratio, copy=False, nan=1.0)
+        size = np.subtract(nxt, prev)
+        np.abs(size, out=size)
+        typical = float(signal.median(size))
+        if typical > 0:
+            np.divide(size, typical, out=size)
+        else:
+            size = np.where(size > 0, np.inf, 0.0)
+        stepped = size >= 3.0
+        del size
+        return xs[1:][(ratio <= 0.7) & stepped], xs[1:][(ratio >= 1.5) & stepped]
 
     @cached_property
     def lr_drops(self) -> FloatArray:
@@ -170,21 +185,13 @@ class Context:
         ReduceLROnPlateau cut). The tail of a linear or cosine decay also loses 30% per point
         near zero, but smoothly: that is not a step, and a loss drop there is not explained by it.
         """
-        jumps = self._lr_jumps()
-        if jumps is None:
-            return np.empty(0)
-        xs, ratio, size = jumps
-        return xs[(ratio <= 0.7) & (size >= 3.0)]
+        return self._lr_steps[0]
 
     @cached_property
     def lr_rises(self) -> FloatArray:
         """x positions where the learning rate jumped up by 50% or more, as a step, outside warmup
         (warm restarts, cyclic schedules): a loss bump right after one is expected."""
-        jumps = self._lr_jumps()
-        if jumps is None:
-            return np.empty(0)
-        xs, ratio, size = jumps
-        rises = xs[(ratio >= 1.5) & (size >= 3.0)]
+        rises = self._lr_steps[1]
         end = self.warmup_end
         return rises[rises > end] if end is not None else rises
 

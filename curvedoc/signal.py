@@ -41,8 +41,8 @@ def smoothing_window(n: int) -> int:
 
 #: Above this many window elements (points × window) ``rolling_median`` samples its centres.
 ROLLING_EXACT_MAX = 2_000_000
-#: Float64 elements per block of windows in the sampled path (4 MB of temporaries at most).
-ROLLING_BLOCK = 500_000
+#: Float64 elements per block of windows in the sampled path (1 MB of temporaries at most).
+ROLLING_BLOCK = 125_000
 
 
 def rolling_median_step(n: int, window: int) -> int:
@@ -216,16 +216,20 @@ def oriented(y: FloatArray, direction: str) -> FloatArray:
     return -y if direction == "max" else y
 
 
-def percentile(y: FloatArray, q: float) -> float:
-    """``np.percentile(y, q)`` (linear interpolation; NaN if any value is NaN or y is empty)."""
+def percentile(y: FloatArray, q: float, *, overwrite: bool = False) -> float:
+    """``np.percentile(y, q)`` (linear interpolation; NaN if any value is NaN or y is empty).
+
+    Two order statistics by ``np.partition``, not a full sort; ``overwrite`` partitions ``y``
+    itself (an array the caller made and will not read in order again) instead of a copy."""
     if y.size == 0:
         return math.nan
-    s = np.sort(y.reshape(-1))
-    if math.isnan(float(s[-1])):
+    if bool(np.isnan(y).any()):
         return math.nan
-    pos = (s.size - 1) * (min(max(q, 0.0), 100.0) / 100.0)  # numpy's order of operations
+    pos = (y.size - 1) * (min(max(q, 0.0), 100.0) / 100.0)  # numpy's order of operations
     lo = math.floor(pos)
-    hi = min(lo + 1, s.size - 1)
+    hi = min(lo + 1, y.size - 1)
+    s = y.reshape(-1) if overwrite else np.array(y, dtype=np.float64).reshape(-1)
+    s.partition((lo, hi))
     a, b = float(s[lo]), float(s[hi])
     if a == b:
         return a

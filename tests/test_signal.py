@@ -241,6 +241,10 @@ def test_median_and_percentile_agree_with_numpy(values: list[float], q: float) -
     got_med = signal.median(y)
     assert (np.isnan(want_med) and np.isnan(got_med)) or got_med == want_med
     got_pct = signal.percentile(y, q)
+    before = y.copy()
+    in_place = signal.percentile(y, q, overwrite=True)  # partitions y itself
+    assert (np.isnan(got_pct) and np.isnan(in_place)) or in_place == got_pct
+    assert np.array_equal(np.sort(y), np.sort(before), equal_nan=True)  # reordered, not changed
     if np.isnan(want_pct):
         assert np.isnan(got_pct)
     else:
