@@ -68,9 +68,10 @@ def rolling_median(y: FloatArray, window: int) -> FloatArray:
     window. Large ones take the exact median of the window centred at every ``s``-th point
     (``s = window // 12``, see :func:`rolling_median_step`, and always the last point) and
     interpolate linearly between those centres, in blocks of windows that keep the temporaries
-    under 4 MB. Why not ``scipy.ndimage.median_filter``, as before: importing ``scipy.ndimage``
-    costs about 0.25 s and 26 MB of resident memory, and the filter itself about 0.1 s per call
-    on 10^6 points (a 10^6-step log calls it about four times); the sampled path is numpy only.
+    under 1 MB (a fixed cost, which would weigh on a 10^5-step log if it were larger). Why not
+    ``scipy.ndimage.median_filter``, as before: importing ``scipy.ndimage`` costs about 0.25 s
+    and 26 MB of resident memory, and the filter itself about 0.1 s per call on 10^6 points (a
+    10^6-step log calls it about four times); the sampled path is numpy only.
     Neighbouring centres' windows share all but ``s`` of their ``window`` points, so their
     medians differ by a small fraction of the point-to-point noise the window is there to
     average out, and the chord between them stays that close to the exact filter: on a
