@@ -15,6 +15,10 @@
    Keras, Lightning, Ultralytics, fastai, TensorBoard and W&B exports, generic CSV/TSV); when
    that fails, a console log that one of the shipped patterns reads (:mod:`.text_log`).
 
+Big files take shortcuts that give the same History (or leave the file to the steps above):
+a ``trainer_state.json`` of 4 MB or more is streamed a piece at a time (:mod:`.hf_stream`), and
+a plain numeric table of 8 MB or more is parsed from its bytes (``_table.parse_numeric_bytes``).
+
 With ``pattern=`` (a name from :data:`PATTERNS` or a regex with named groups) the input is read
 as a console log with that pattern, without sniffing.
 

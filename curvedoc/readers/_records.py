@@ -141,7 +141,6 @@ def cells_series(
     if x_key is None:
         x_all = np.arange(1, n + 1, dtype=np.float64)
     else:
-        x_all = np.full(n, np.nan)
         idx, vals = cells.get(x_key, ([], []))
         col = _parsed(vals)
         if col.text_rows:
@@ -152,7 +151,11 @@ def cells_series(
                 line=line,
                 field=x_key,
             )
-        x_all[np.asarray(idx, dtype=np.intp)] = col.values
+        if len(idx) == n:  # every record has x (numbered in order): the column is the axis
+            x_all = col.values
+        else:
+            x_all = np.full(n, np.nan)
+            x_all[np.asarray(idx, dtype=np.intp)] = col.values
 
     out: list[Series] = []
     notes: list[str] = []
@@ -178,7 +181,8 @@ def cells_series(
         # keeps one cleaned copy per x array: a long log is not held once per curve)
         shared = xs.get(id(idx))
         if shared is None:
-            shared = xs[id(idx)] = (idx, x_all[np.asarray(idx, dtype=np.intp)])
+            x = x_all if len(idx) == n else x_all[np.asarray(idx, dtype=np.intp)]
+            shared = xs[id(idx)] = (idx, x)
         out.append(Series(name, shared[1], col.values, col.missing))
     if text_keys:
         notes.append(f"not numeric, dropped: {', '.join(text_keys)}")

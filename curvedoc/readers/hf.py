@@ -62,7 +62,7 @@ def looks_like_log_history(records: Sequence[Mapping[str, object]]) -> bool:
 def _steps_per_epoch(records: Sequence[Mapping[str, object]]) -> int | float | None:
     steps = list(map(_GET_STEP, records))
     epochs = list(map(_GET_EPOCH, records))
-    return steps_per_epoch(_numbers(steps), _numbers(epochs))
+    return steps_per_epoch(numbers(steps), numbers(epochs))
 
 
 def steps_per_epoch(steps: FloatArray, epochs: FloatArray) -> int | float | None:
@@ -79,7 +79,7 @@ def steps_per_epoch(steps: FloatArray, epochs: FloatArray) -> int | float | None
     return round(spe) if abs(spe - round(spe)) <= 0.01 * spe else round(spe, 2)
 
 
-def _numbers(values: list[object]) -> FloatArray:
+def numbers(values: list[object]) -> FloatArray:
     """The values as floats, NaN where one is no number (None: the key was absent)."""
     if set(map(type, values)) <= _NUMBER_TYPES:  # in C, the usual case
         try:

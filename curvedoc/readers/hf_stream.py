@@ -20,6 +20,7 @@ import codecs
 import json
 import os
 import re
+from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -35,7 +36,7 @@ from curvedoc.readers._records import IntArray, cells_series, group_by_shape
 from curvedoc.readers._text import _MAX_BYTES, binary_kind
 
 #: Bytes read at a time.
-CHUNK = 256 * 1024
+CHUNK = 64 * 1024
 #: Undecoded text this long means one value (or entry) too big to be ours: give up.
 _MAX_PIECE = 4 * 1024 * 1024
 
@@ -62,7 +63,8 @@ def read_trainer_state_file(
         if not path.is_file() or path.stat().st_size > _MAX_BYTES:
             return None
         with open(path, "rb") as fh:
-            state, log = _read_state(_Text(fh, os.path.basename(source)))
+            text = _Text(fh, os.path.basename(source))
+            state, log = _read_state(text, tuple((columns or {}).keys()))
         return log.history(state, source=source, columns=columns, directions=directions)
     except (_NotOurs, OSError):
         return None
@@ -155,7 +157,9 @@ class _Text:
         return [self.value()]
 
 
-def _read_state(text: _Text) -> tuple[dict[str, Any], _LogHistory]:
+def _read_state(
+    text: _Text, keep_names: tuple[str, ...] = ()
+) -> tuple[dict[str, Any], _LogHistory]:
     """The top-level fields, and ``log_history`` as columns."""
     text.expect("{")
     state: dict[str, Any] = {}
@@ -168,7 +172,7 @@ def _read_state(text: _Text) -> tuple[dict[str, Any], _LogHistory]:
         if key == "log_history":
             if log is not None:
                 raise _NotOurs  # json.load keeps the last one; so does the usual reader
-            log = _read_log_history(text)
+            log = _read_log_history(text, keep_names)
         else:
             state[key] = text.value()
         end = text.next_char()
@@ -182,9 +186,9 @@ def _read_state(text: _Text) -> tuple[dict[str, Any], _LogHistory]:
     return state, log
 
 
-def _read_log_history(text: _Text) -> _LogHistory:
+def _read_log_history(text: _Text, keep_names: tuple[str, ...]) -> _LogHistory:
     text.expect("[")
-    log = _LogHistory()
+    log = _LogHistory(keep_names)
     if text.next_char() == "]":
         raise _NotOurs  # empty: the usual reader says so
     while True:
@@ -201,42 +205,98 @@ def _read_log_history(text: _Text) -> _LogHistory:
 @dataclass
 class _LogHistory:
     """``log_history`` as columns: for every key, the entries (by number) that carry it and its
-    values; for every entry, its shape (its tuple of keys). Summary entries are kept whole."""
+    values; for every entry, its shape (its tuple of keys).
 
+    Only what the History needs is kept: the summary entries whole (they are notes), and
+    bookkeeping keys (``epoch``, ``eval_runtime``..., not curves) by name alone - the one thing
+    read from ``epoch``, the steps per epoch, is found batch by batch."""
+
+    keep_names: tuple[str, ...] = ()  # names the user gave a role: curves even if bookkeeping
     n: int = 0
-    shapes: dict[tuple[str, ...], int] = field(default_factory=dict)
-    shape_parts: list[IntArray] = field(default_factory=list)
+    shapes: dict[tuple[str, ...], int] = field(default_factory=dict)  # by first appearance
+    shape_counts: list[int] = field(default_factory=list)
+    shape_entries: list[array[int]] = field(default_factory=list)  # per shape, its entries
+    shape_of: array[int] = field(default_factory=lambda: array("i"))  # per entry, its shape
+    values: dict[tuple[int, str], array[float]] = field(default_factory=dict)  # (shape, key)
     parts: dict[str, list[tuple[IntArray, FloatArray]]] = field(default_factory=dict)
     summaries: list[tuple[int, Mapping[str, object]]] = field(default_factory=list)
+    #: (step, entry, epoch) of the first kept entry with the highest step and a positive epoch
+    last_epoch: tuple[float, int, float] | None = None
     _joined: dict[tuple[int, ...], tuple[list[IntArray], IntArray, IntArray | None]] = field(
         default_factory=dict
     )
     _kept_at: dict[int, tuple[IntArray, IntArray, BoolArray | None]] = field(default_factory=dict)
 
+    def stored(self, key: str) -> bool:
+        """Whether a key's values are needed: ``cells_series`` drops bookkeeping by name."""
+        return key == "step" or key in self.keep_names or not roles.is_bookkeeping(key)
+
+    @staticmethod
+    def kept(shape: tuple[str, ...]) -> bool:
+        """Entries of this shape are curve points: not the summary, and with a step."""
+        return "step" in shape and not hf.is_summary(shape)
+
     def add(self, entries: list[Any]) -> None:
-        """A batch of entries, grouped by shape so that each key's values are gathered in C."""
+        """A batch of entries, grouped by shape so that each key's values are gathered in C.
+
+        Values go into ``array.array`` buffers that grow in place (one per shape and key), not
+        into a small numpy array per batch: thousands of those, once freed, would leave the
+        allocator's heap holding their memory for the rest of the run."""
         if set(map(type, entries)) != {dict}:
             raise _NotOurs  # the usual reader names the entry that is no object
-        groups = group_by_shape(entries)
-        shape_of = np.empty(len(entries), dtype=np.int32)
-        for shape, idx in groups.items():
-            shape_of[idx] = self.shapes.setdefault(shape, len(self.shapes))
+        shape_of = [0] * len(entries)
+        for shape, idx in group_by_shape(entries).items():
+            number = self.shapes.setdefault(shape, len(self.shapes))
+            if number == len(self.shape_counts):
+                self.shape_counts.append(0)
+                self.shape_entries.append(array("i"))
+            self.shape_counts[number] += len(idx)
+            for i in idx:
+                shape_of[i] = number
             if hf.is_summary(shape):
                 self.summaries += [(self.n + i, entries[i]) for i in idx]
                 continue
             members = entries if len(idx) == len(entries) else [entries[i] for i in idx]
-            at = np.arange(self.n, self.n + len(entries), dtype=np.int32)[idx]
+            self.shape_entries[number].extend(map(self.n.__add__, idx))
             for key in shape:
+                if not self.stored(key):
+                    continue  # its values may be anything: the usual reader never reads them
                 values = list(map(itemgetter(key), members))
                 if not set(map(type, values)) <= _NUMBER_TYPES:
                     raise _NotOurs  # null, text, true/false: the usual reader's rules apply
+                column = self.values.get((number, key))
+                if column is None:
+                    column = self.values[number, key] = array("d")
                 try:
-                    column = np.fromiter(values, dtype=np.float64, count=len(values))
+                    column.extend(values)
                 except OverflowError:
                     raise _NotOurs from None
-                self.parts.setdefault(key, []).append((at, column))
-        self.shape_parts.append(shape_of)
+                if key == "step" and "epoch" in shape:
+                    self._last_epoch(idx, values, members)
+        self.shape_of.extend(shape_of)
         self.n += len(entries)
+
+    def _finish(self) -> None:
+        """The buffers as numpy arrays (views, no copies): each key's parts, one per shape."""
+        entries = [np.frombuffer(e, dtype=np.int32) for e in self.shape_entries]
+        for (number, key), column in self.values.items():
+            self.parts.setdefault(key, []).append(
+                (entries[number], np.frombuffer(column, dtype=np.float64))
+            )
+        self.values = {}
+
+    def _last_epoch(self, idx: list[int], steps: list[Any], members: list[Any]) -> None:
+        """Keep the candidate of :func:`hf.steps_per_epoch` among these entries, if better."""
+        step = np.fromiter(steps, dtype=np.float64, count=len(steps))
+        epoch = hf.numbers(list(map(itemgetter("epoch"), members)))
+        ok = np.flatnonzero((epoch > 0) & np.isfinite(step))
+        if ok.size == 0:
+            return
+        i = int(ok[np.argmax(step[ok])])
+        found = (float(step[i]), self.n + idx[i], float(epoch[i]))
+        best = self.last_epoch
+        if best is None or found[0] > best[0] or (found[0] == best[0] and found[1] < best[1]):
+            self.last_epoch = found
 
     def _column(self, key: str, *, pop: bool = False) -> tuple[IntArray, FloatArray]:
         """A key's entries and values, in entry order (``pop``: and forget them)."""
@@ -268,15 +328,6 @@ class _LogHistory:
             joined = self._joined[ids] = (ats, at, order)  # (ats: their ids stay theirs)
         return joined[1], joined[2]
 
-    def _full(self, key: str) -> tuple[FloatArray, BoolArray]:
-        """A key's values over every entry (NaN where absent), and where it is present."""
-        at, values = self._column(key)
-        full = np.full(self.n, np.nan)
-        full[at] = values
-        present = np.zeros(self.n, dtype=np.bool_)
-        present[at] = True
-        return full, present
-
     def history(
         self,
         state: Mapping[str, Any],
@@ -286,39 +337,32 @@ class _LogHistory:
         directions: Mapping[str, str] | None,
     ) -> History:
         """What :func:`hf.read_log_history` makes of the same entries, step for step."""
-        shape_of = np.concatenate(self.shape_parts)
-        self.shape_parts = []
-        shapes = list(self.shapes)
+        self._finish()
         notes = [hf.summary_note(entry) for _, entry in self.summaries]
-        kept = np.ones(self.n, dtype=np.bool_)
-        kept[[i for i, _ in self.summaries]] = False
-
-        # the Trainer's NaN filter (see hf._unmask_nan_filter)
-        loss, has_loss = self._full("loss")
-        norm, has_norm = self._full("grad_norm")
-        masked = kept & has_loss & has_norm & (loss == 0) & ~np.isfinite(norm)
-        del norm, has_norm, has_loss
-        if masked.any():
-            notes.append(hf.masked_note(int(masked.sum())))
-            loss[masked] = np.nan
-            self._set("loss", loss, masked)
-        del loss, masked
-
-        has_step = np.array(["step" in shape for shape in shapes], dtype=np.bool_)[shape_of]
-        without = int((kept & ~has_step).sum())
+        masked = self._unmask_nan_filter()
+        if masked:
+            notes.append(hf.masked_note(masked))
+        shapes = list(self.shapes)
+        kept_shape = np.array([self.kept(s) for s in shapes], dtype=np.bool_)
+        without = sum(
+            count
+            for s, count in zip(shapes, self.shape_counts, strict=True)
+            if "step" not in s and not hf.is_summary(s)
+        )
         if without:
             notes.append(hf.without_step_note(without))
-        kept &= has_step
-        del has_step
-        if not kept.any():
+        if not kept_shape.any():
             raise _NotOurs  # the usual reader says there is nothing to read
-        spe = self._steps_per_epoch(kept)
-        keys = self._key_order(kept, shape_of, shapes)
-        del shape_of
+        kept = kept_shape[np.frombuffer(self.shape_of, dtype=np.int32)]
+        # keys in order of first appearance among the kept entries, as _records gathers them:
+        # whether an entry is kept depends on its shape, so the shapes' own order is theirs
+        keys = list(dict.fromkeys(k for s in shapes if self.kept(s) for k in s))
+        best = self.last_epoch
+        spe = None if best is None else hf.steps_per_epoch(np.array(best[:1]), np.array(best[2:]))
         keep_names = tuple((columns or {}).keys())
         series, more = cells_series(
             int(kept.sum()),
-            _KeptCells(self, keys, kept, keep_names),
+            _KeptCells(self, keys, kept),
             source=source,
             x_key="step",
             keep_names=keep_names,
@@ -334,41 +378,23 @@ class _LogHistory:
             directions=directions,
         )
 
-    def _steps_per_epoch(self, kept: BoolArray) -> int | float | None:
-        """:func:`hf.steps_per_epoch` over the kept entries (those without an epoch cannot
-        count, so only the entries with one are looked at)."""
-        at, epoch = self._column("epoch")
-        at_step, step = self._column("step")
-        if at is not at_step:  # some entries have one and not the other (not the usual case)
-            where = np.minimum(np.searchsorted(at_step, at), max(at_step.size - 1, 0))
-            both = kept[at] & (at_step[where] == at)
-            step = step[where]
+    def _unmask_nan_filter(self) -> int:
+        """:func:`hf._unmask_nan_filter` over the columns: how many losses became NaN."""
+        norms = self.parts.get("grad_norm", [])
+        if "loss" not in self.parts or all(np.isfinite(c[1]).all() for c in norms):
+            return 0  # no non-finite grad_norm: nothing was masked (the usual case)
+        at, loss = self._column("loss")
+        at_norm, norm = self._column("grad_norm")
+        if at is at_norm:  # the same entries (the usual case)
+            where = np.flatnonzero((loss == 0) & ~np.isfinite(norm))
         else:
-            both = kept[at]
-        if bool(both.all()):  # no copies of long columns
-            return hf.steps_per_epoch(step, epoch)
-        return hf.steps_per_epoch(step[both], epoch[both])
-
-    def _key_order(
-        self, kept: BoolArray, shape_of: IntArray, shapes: list[tuple[str, ...]]
-    ) -> list[str]:
-        """Keys in order of first appearance among the kept entries, as ``_records`` gathers
-        them: by the first kept entry that has the key, then by place in that entry."""
-        first: dict[str, tuple[int, int]] = {}
-        for key, chunks in self.parts.items():
-            at, _ = self._entries(chunks)
-            on = np.flatnonzero(kept[at])
-            if on.size:
-                entry = int(at[on[0]])
-                first[key] = (entry, shapes[int(shape_of[entry])].index(key))
-        return sorted(first, key=first.__getitem__)
-
-    def _set(self, key: str, full: FloatArray, where: BoolArray) -> None:
-        """Replace a key's values by ``full``'s where ``where`` is set."""
-        at, values = self._column(key)
-        on = where[at]
-        values[on] = full[at[on]]
-        self.parts[key] = [(at, values)]
+            _, i, j = np.intersect1d(at, at_norm, assume_unique=True, return_indices=True)
+            where = i[(loss[i] == 0) & ~np.isfinite(norm[j])]
+        if where.size:
+            loss = loss.copy()
+            loss[where] = np.nan
+            self.parts["loss"] = [(at, loss)]
+        return int(where.size)
 
     def pop_cells(self, key: str, kept: BoolArray) -> tuple[IntArray, NumericColumn]:
         """A key's cells among the kept entries (numbered from 0); its parts are freed."""
@@ -392,19 +418,15 @@ class _KeptCells(Mapping[str, tuple[IntArray, NumericColumn]]):
     caller: only one key's entry numbers are alive at a time. A bookkeeping key (not a curve)
     gets no cells at all; ``cells_series`` drops it by name."""
 
-    def __init__(
-        self, log: _LogHistory, keys: list[str], kept: BoolArray, keep_names: tuple[str, ...]
-    ) -> None:
+    def __init__(self, log: _LogHistory, keys: list[str], kept: BoolArray) -> None:
         self._log = log
         self._keys = keys
         self._kept = kept
-        self._keep_names = keep_names
 
     def __getitem__(self, key: str) -> tuple[IntArray, NumericColumn]:
         if key not in self._keys:
             raise KeyError(key)
-        if roles.is_bookkeeping(key) and key not in self._keep_names and key != "step":
-            self._log.parts.pop(key, None)
+        if not self._log.stored(key):  # dropped by name: no values were kept
             empty = np.empty(0)
             return np.empty(0, dtype=np.intp), NumericColumn(empty, empty.astype(bool), (), None)
         return self._log.pop_cells(key, self._kept)
