@@ -41,8 +41,9 @@ def smoothing_window(n: int) -> int:
 
 #: Above this many window elements (points × window) ``rolling_median`` samples its centres.
 ROLLING_EXACT_MAX = 2_000_000
-#: Float64 elements per block of windows in the sampled path (1 MB of temporaries at most).
-ROLLING_BLOCK = 125_000
+#: Float64 elements per block of windows in the sampled path (256 KB of temporaries, or one
+#: window when a window is longer) and per block of the interpolation between its centres.
+ROLLING_BLOCK = 32_768
 
 
 def rolling_median_step(n: int, window: int) -> int:
@@ -68,7 +69,7 @@ def rolling_median(y: FloatArray, window: int) -> FloatArray:
     window. Large ones take the exact median of the window centred at every ``s``-th point
     (``s = window // 12``, see :func:`rolling_median_step`, and always the last point) and
     interpolate linearly between those centres, in blocks of windows that keep the temporaries
-    under 1 MB (a fixed cost, which would weigh on a 10^5-step log if it were larger). Why not
+    near 256 KB (a fixed cost, which would weigh on a 10^5-step log if it were larger). Why not
     ``scipy.ndimage.median_filter``, as before: importing ``scipy.ndimage`` costs about 0.25 s
     and 26 MB of resident memory, and the filter itself about 0.1 s per call on 10^6 points (a
     10^6-step log calls it about four times); the sampled path is numpy only.

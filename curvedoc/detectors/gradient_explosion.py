@@ -92,6 +92,9 @@ class GradientExplosion(Detector):
         n = series.n
         if n < p.min_points:
             return None
+        # The schedule's step changes, asked for below, are found now: their temporaries do
+        # not then add to this curve's (a long log's peak memory is the sum of both).
+        ctx.lr_rises  # noqa: B018 (a cached property, filled here on purpose)
         x, y = series.x, signal.oriented(series.y, curve.direction)
         positive = bool(np.all(y > 0))
         # Ratios only mean something for a positive quantity; work in logs then, so the test
