@@ -30,12 +30,19 @@ _FORK_SUFFIX = re.compile(r"[_/](epoch|step)$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Series:
-    """The finite points of a curve, with their smoothed version (same length)."""
+    """The finite points of a curve, with their smoothed version (same length).
+
+    The smoothing is computed when a rule first reads it: some curves (a gradient norm) are
+    only ever read point by point, and a rolling median of a long log costs time and a
+    full-length array."""
 
     x: FloatArray
     y: FloatArray
-    smooth: FloatArray
     window: int
+
+    @cached_property
+    def smooth(self) -> FloatArray:
+        return signal.rolling_median(self.y, self.window)
 
     @property
     def n(self) -> int:
@@ -83,7 +90,7 @@ class Context:
         else:
             x, y = curve.x[mask], curve.y[mask]
         window = signal.smoothing_window(int(y.size))
-        s = Series(x=x, y=y, smooth=signal.rolling_median(y, window), window=window)
+        s = Series(x=x, y=y, window=window)
         self._series[curve.name] = s
         return s
 

@@ -93,10 +93,15 @@ def rolling_median(y: FloatArray, window: int) -> FloatArray:
     yf = y.astype(np.float64, copy=False)
     left = np.full(half, median(yf[: half + 1]))
     right = np.full(half, median(yf[-half - 1 :]))
-    padded = np.concatenate((left, yf, right))
-    view = np.lib.stride_tricks.sliding_window_view(padded, window)  # row i: centred at y[i]
+    windows = np.lib.stride_tricks.sliding_window_view
     if n * window <= ROLLING_EXACT_MAX:
-        return np.asarray(median(view, axis=1), dtype=np.float64)
+        padded = np.concatenate((left, yf, right))
+        return np.asarray(median(windows(padded, window), axis=1), dtype=np.float64)
+    # The padded curve is never built: the windows of the first and last ``half`` centres come
+    # from two short padded ends, the others are views of y itself (a long log, one copy less).
+    head = windows(np.concatenate((left, yf[: window - 1])), window)  # centres 0 .. half-1
+    inner = windows(yf, window)  # centres half .. n-half-1
+    tail = windows(np.concatenate((yf[n - window + 1 :], right)), window)  # n-half .. n-1
     step = rolling_median_step(n, window)
     centres = np.arange(0, n, step)
     if centres[-1] != n - 1:
@@ -104,11 +109,17 @@ def rolling_median(y: FloatArray, window: int) -> FloatArray:
     at = np.empty(centres.size, dtype=np.float64)
     rows = max(1, ROLLING_BLOCK // window)
     for i in range(0, centres.size, rows):
-        block = view[centres[i : i + rows]]  # a copy, ours to partition in place
+        c = centres[i : i + rows]
+        block = np.empty((c.size, window), dtype=np.float64)  # ours to partition in place
+        first, last = c < half, c >= n - half
+        mid = ~(first | last)
+        block[first] = head[c[first]]
+        block[mid] = inner[c[mid] - half]
+        block[last] = tail[c[last] - (n - half)]
         at[i : i + rows] = median(block, axis=1, overwrite=True)
     if step == 1:
         return at
-    del view, padded  # a 10^7-step log: never the padded copy and the output at once
+    del head, inner, tail
     xp = centres.astype(np.float64)
     out = np.empty(n, dtype=np.float64)
     for i in range(0, n, ROLLING_BLOCK):

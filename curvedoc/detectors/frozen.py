@@ -70,7 +70,14 @@ class Frozen(Detector):
             # absolute part: a last value of exactly 0 matches only exact zeros), walking back
             # from the end; a rare one-off blip (one evaluation of 19) does not unfreeze a curve.
             last = float(y[-1])
-            same = np.abs(y - last) <= params.rtol * np.maximum(np.abs(y), abs(last))
+            # (in place: two full-length temporaries instead of five on a long log)
+            dev = np.subtract(y, last)
+            np.abs(dev, out=dev)
+            tol = np.abs(y)
+            np.maximum(tol, abs(last), out=tol)
+            tol *= params.rtol
+            same = dev <= tol
+            del dev, tol
             if not same[-1]:
                 continue
             run_start = s.n - 1

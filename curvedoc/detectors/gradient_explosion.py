@@ -167,6 +167,7 @@ class GradientExplosion(Detector):
             "baseline": sign * baseline,
             "source": curve.name,
         }
+        del z, base, hot  # full-length, and no longer needed: the clip percentile needs room
         if is_grad:
             spike_mask = np.zeros(n, dtype=bool)
             for i, j in events:
