@@ -123,6 +123,11 @@ IntArray = npt.NDArray[np.signedinteger[Any]]
 Cells = Mapping[str, tuple[Sequence[int] | IntArray, Sequence[object] | NumericColumn]]
 
 
+def _index(idx: Sequence[int] | IntArray) -> IntArray:
+    """Record numbers as an index array (an int32 array as it is: no intp copy of it)."""
+    return idx if isinstance(idx, np.ndarray) else np.asarray(idx, dtype=np.intp)
+
+
 def _parsed(values: Sequence[object] | NumericColumn) -> NumericColumn:
     return values if isinstance(values, NumericColumn) else parse_objects(values)
 
@@ -155,7 +160,7 @@ def cells_series(
             x_all = col.values
         else:
             x_all = np.full(n, np.nan)
-            x_all[np.asarray(idx, dtype=np.intp)] = col.values
+            x_all[_index(idx)] = col.values
 
     out: list[Series] = []
     notes: list[str] = []
@@ -181,7 +186,7 @@ def cells_series(
         # keeps one cleaned copy per x array: a long log is not held once per curve)
         shared = xs.get(id(idx))
         if shared is None:
-            x = x_all if len(idx) == n else x_all[np.asarray(idx, dtype=np.intp)]
+            x = x_all if len(idx) == n else x_all[_index(idx)]
             shared = xs[id(idx)] = (idx, x)
         out.append(Series(name, shared[1], col.values, col.missing))
     if text_keys:
