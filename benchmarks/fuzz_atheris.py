@@ -10,7 +10,9 @@ that atheris reports with the input that caused it (``crash-<hash>`` in the work
 With ``--diagnose``, every History is also diagnosed and a detector crash counts as a failure.
 With ``--numeric-block``, every delimited table goes through the byte-level numeric block (which
 otherwise starts at 64 KB) in chunks of a few dozen characters, and must hold exactly what the
-string route parses, cell for cell.
+string route parses, cell for cell. With ``--hf-stream``, every input is also read with the
+streamed ``trainer_state.json`` reader forced on (it otherwise starts at 4 MB) in pieces of 29
+bytes, and must give the same History, or the same error, as the usual route.
 libFuzzer's ``-rss_limit_mb`` (default 2048) and ``-timeout`` (default 1200 s; pass e.g.
 ``-timeout=10``) turn unbounded memory or time into failures as well.
 
@@ -73,16 +75,18 @@ def main() -> None:
 
     diagnose = "--diagnose" in sys.argv
     numeric_block = "--numeric-block" in sys.argv
-    argv = [a for a in sys.argv if a not in ("--diagnose", "--numeric-block")]
+    hf_stream = "--hf-stream" in sys.argv
+    argv = [a for a in sys.argv if a not in ("--diagnose", "--numeric-block", "--hf-stream")]
     dirs = [Path(a) for a in argv[1:] if not a.startswith("-")]
     if dirs:
         _write_seeds(dirs[0])
 
     with atheris.instrument_imports():
-        from curvedoc import engine
+        from curvedoc import engine, readers
         from curvedoc.errors import CurvedocError
         from curvedoc.packs import resolve_settings
-        from curvedoc.readers import _table, read_path
+        from curvedoc.readers import _table, read_path, read_runs
+        from curvedoc.readers import hf_stream as streamed
         from curvedoc.readers._numeric import parse_strings
         from curvedoc.readers._text import decode
 
@@ -113,6 +117,35 @@ def main() -> None:
             if not ok or not np.array_equal(block.numeric[:, j], want.values, equal_nan=True):
                 raise AssertionError(f"column {j}: the numeric block differs from the strings")
 
+    def runs_or_error(path: Path, stream_min: int) -> object:
+        """What reading ``path`` gives, as comparable values (curves as bytes)."""
+        readers._STREAM_MIN = stream_min
+        try:
+            runs = read_runs(path)
+        except CurvedocError as err:
+            return str(err)
+        return [
+            (
+                h.source,
+                h.format,
+                h.notes,
+                sorted(h.meta.items(), key=repr),
+                [
+                    (c.name, c.role, c.split, c.x_unit, c.x.tobytes(), c.y.tobytes())
+                    for c in h.curves
+                ],
+            )
+            for h in runs
+        ]
+
+    def same_by_either_route(path: Path) -> None:
+        """The streamed trainer_state.json reader gives what the usual route gives."""
+        streamed.CHUNK = 29
+        forced = runs_or_error(path, 0)
+        usual = runs_or_error(path, 1 << 62)
+        if forced != usual:
+            raise AssertionError(f"the streamed read differs: {forced!r:.300} != {usual!r:.300}")
+
     settings = resolve_settings(config=None)
     folder = tempfile.mkdtemp(prefix="curvedoc-fuzz-")
     target = Path(folder) / "log"
@@ -121,6 +154,8 @@ def main() -> None:
         if numeric_block:
             same_as_the_string_route(data)
         target.write_bytes(data)
+        if hf_stream:
+            same_by_either_route(target)
         try:
             history = read_path(target)
         except CurvedocError as err:

@@ -16,6 +16,7 @@ import pytest
 from conftest import assert_same_read, read_or_error, run_measured
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_fuzz_readers import JSON_VALUES
 
 from curvedoc import readers
 from curvedoc.model import History
@@ -338,3 +339,38 @@ def test_a_big_trainer_state_takes_less_memory_streamed(tmp_path: Path) -> None:
     assert report["format"] == "hf-trainer-state"
     # the whole diagnosis, numpy and all, against the parse alone
     assert diagnose.peak_mb < load.peak_mb, (diagnose.peak_mb, load.peak_mb)
+
+
+@st.composite
+def _mutated_state(draw: st.DrawFn) -> bytes:
+    """A real-looking trainer_state.json with a few bytes inserted, deleted or replaced."""
+    log = [_train(s, 1 / s) for s in range(1, draw(st.integers(1, 12)))]
+    if draw(st.booleans()):
+        log.append(_SUMMARY)
+    data = bytearray(json.dumps(_state(log), indent=draw(st.sampled_from([None, 2]))).encode())
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(data)))
+        piece = draw(st.sampled_from([b"", b",", b"}", b"]", b"{", b'"', b"\\", b"1e", b"\xe9"]))
+        cut = draw(st.integers(0, 3))
+        data[at : at + cut] = piece
+    return bytes(data)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=_mutated_state(), chunk=st.integers(min_value=1, max_value=64))
+def test_any_damaged_trainer_state_reads_the_same_by_either_route(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes, chunk: int
+) -> None:
+    path = tmp_path_factory.mktemp("hf") / "trainer_state.json"
+    path.write_bytes(data)
+    _check(path, chunk)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=JSON_VALUES, chunk=st.integers(min_value=1, max_value=64))
+def test_any_json_value_as_log_history_reads_the_same_by_either_route(
+    tmp_path_factory: pytest.TempPathFactory, value: object, chunk: int
+) -> None:
+    path = tmp_path_factory.mktemp("hf") / "trainer_state.json"
+    path.write_text(json.dumps({"epoch": 1.0, "log_history": value}), encoding="utf-8")
+    _check(path, chunk)

@@ -4,14 +4,17 @@
 the file's text (~15 MB): several times what the curves take as float64 arrays. This reader goes
 through the file ``CHUNK`` bytes at a time. The small top-level fields are decoded one by one;
 ``log_history`` is decoded a batch of entries at a time, and each batch's values go straight into
-per-key float64 arrays before the batch's objects are dropped.
+float64 buffers (one per entry shape and key) before the batch's objects are dropped. Only what
+the History needs is kept: bookkeeping keys (``epoch``, ``eval_runtime``...) by name, the summary
+entries whole. A 100,000-entry log is read in about 9 MB over the interpreter, against ~60 MB
+for ``json.load`` alone, and faster.
 
 It takes only what it reads exactly as :mod:`.hf` does: a top-level object whose
-``log_history`` entries are objects of plain numbers (the end-of-training summary may hold
-anything). Anything else - a BOM, a string or null in an entry, invalid JSON, a second
+``log_history`` entries hold plain numbers (bookkeeping keys and the end-of-training summary may
+hold anything). Anything else - a BOM, a string or null in a curve, invalid JSON, a second
 ``log_history``, a huge field before it - makes it give up (None), and the caller reads the file
 the usual way, which gives the same History or the same error. The tests compare both routes on
-every ``trainer_state.json`` of real runs.
+every JSON log of real runs, cut into pieces as small as one byte.
 """
 
 from __future__ import annotations
@@ -58,7 +61,8 @@ def read_trainer_state_file(
     directions: Mapping[str, str] | None = None,
 ) -> History | None:
     """The History of a ``trainer_state.json`` (the caller streams only big ones), or None when
-    the usual reader must read it: not this format, anything unusual, any error."""
+    the usual reader must read it: not this format, anything unusual, or a read error (which
+    the usual reader then reports)."""
     try:
         if not path.is_file() or path.stat().st_size > _MAX_BYTES:
             return None
