@@ -530,7 +530,8 @@ def _settings_parent() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="diagnose several runs in N worker processes (default: the number of CPUs)",
+        help="diagnose several runs in N worker processes (default: the number of CPUs, when "
+        "the runs are many or large enough to pay for starting the workers)",
     )
     parent.add_argument(
         "--hparam",

@@ -142,6 +142,41 @@ def _run_kind(folder: Path) -> str | None:
     return run_kind(folder)
 
 
+#: What the default number of workers weighs: a worker's own start-up (a Python interpreter
+#: importing numpy and curvedoc), and the work of one small run and of one byte of a large log
+#: (``benchmarks/run.py``: 4-7 ms per 20-epoch run, 1.3 s for a 37 MB CSV, on a 2-core VM).
+WORKER_START_S = 0.3
+_PER_RUN_S = 0.006
+_PER_BYTE_S = 35e-9
+
+
+def _work_s(item: _Item) -> float:
+    """A rough guess of the seconds one item takes, from its size on disk (or in memory)."""
+    if item.history is not None:
+        return _PER_RUN_S + 16 * _PER_BYTE_S * sum(len(c) for c in item.history.curves)
+    if item.path is None:
+        return 0.0
+    path = item.path.split("#", 1)[0] if not os.path.exists(item.path) else item.path
+    try:
+        if os.path.isdir(path):
+            size = sum(e.stat().st_size for e in os.scandir(path) if e.is_file())
+        else:
+            size = os.stat(path).st_size
+    except OSError:
+        size = 0
+    return _PER_RUN_S + size * _PER_BYTE_S
+
+
+def worth_workers(items: Sequence[_Item], workers: int) -> bool:
+    """Whether ``workers`` processes would finish sooner than this one alone.
+
+    Each worker first starts an interpreter and imports numpy and curvedoc: a folder of a few
+    dozen small runs is diagnosed in this process before a pool would have started. A few
+    large logs are worth it."""
+    serial = sum(map(_work_s, items))
+    return WORKER_START_S + serial / workers < serial
+
+
 def _chunks(items: list[_Item], workers: int) -> list[list[_Item]]:
     """Chunks small enough to balance the load (4 per worker), large enough to be cheap to send."""
     size = max(1, min(_MAX_CHUNK, -(-len(items) // (workers * 4))))
@@ -169,13 +204,14 @@ def diagnose_many(
 
     ``executor``: any :class:`~concurrent.futures.Executor`; it is used, not shut down. Without
     one, a :class:`~concurrent.futures.ProcessPoolExecutor` with ``jobs`` workers (default: the
-    number of CPUs) is started for the call, or nothing at all when there is a single item or
-    ``jobs == 1``. ``settings`` (as the CLI resolves them) or ``rules``/``select``/``ignore``/
-    ``params``/``columns``/``directions``/``config``/``hparams`` (as :func:`curvedoc.diagnose`
-    takes them)
-    configure the rules; a configuration error raises :class:`~curvedoc.errors.ConfigError`
-    here, before any work is sent. ``pattern`` reads text inputs as console logs. Returns the
-    reports in input order (see the module docstring).
+    number of CPUs, when the work is large enough to pay for starting them; see
+    :func:`worth_workers`) is started for the call, or nothing at all when there is a single
+    item or ``jobs == 1``. ``settings`` (as the CLI resolves them) or
+    ``rules``/``select``/``ignore``/``params``/``columns``/``directions``/``config``/``hparams``
+    (as :func:`curvedoc.diagnose` takes them) configure the rules; a configuration error
+    raises :class:`~curvedoc.errors.ConfigError` here, before any work is sent. ``pattern``
+    reads text inputs as console logs. Returns the reports in input order (see the module
+    docstring).
     """
     if settings is None:
         from curvedoc.api import settings_for
@@ -216,7 +252,9 @@ def diagnose_many_with_histories(
     if not items:
         return []
     workers = jobs if jobs is not None and jobs > 0 else (os.cpu_count() or 1)
-    if executor is None and (len(items) == 1 or workers == 1):
+    if executor is None and (
+        len(items) == 1 or workers == 1 or (jobs is None and not worth_workers(items, workers))
+    ):
         return [r for results in diagnose_chunk(items, settings, keep) for r in results]
     chunks = _chunks(items, workers)
     own = executor is None

@@ -3,6 +3,7 @@ threads, processes, a real dask.distributed cluster), and the summary ranking.""
 
 from __future__ import annotations
 
+import os
 import pickle
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
@@ -242,3 +243,36 @@ def test_diagnose_many_takes_stated_hyperparameters_like_diagnose(tmp_path: Path
     (report,) = diagnose_many([log], jobs=1, hparams={"weight_decay": 1e-4})
     wd = next(a for a in report.advice if a.param == "weight_decay")
     assert "from 0.0001 to 0.0003" in wd.text
+
+
+def test_by_default_a_few_small_runs_start_no_workers(
+    sweep: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starting a worker (an interpreter importing numpy) costs more than these runs take."""
+    import concurrent.futures
+
+    def no_pool(*args: Any, **kwargs: Any) -> Executor:
+        raise AssertionError("a process pool was started for three small runs")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    reports = diagnose_many([sweep])
+    assert [Path(r.source).parent.name for r in reports] == ["a", "b", "c"]
+    assert reports[0].error is None
+    with pytest.raises(AssertionError, match="process pool"):
+        diagnose_many([sweep], jobs=2)  # asked for: started
+
+
+def test_workers_are_worth_it_for_many_runs_or_large_logs(tmp_path: Path) -> None:
+    from curvedoc.sweep import expand, worth_workers
+
+    small = [put(tmp_path, f"runs/{i}/log.csv", HEALTHY) for i in range(400)]
+    assert not worth_workers(expand(small[:20]), 2)
+    assert worth_workers(expand(small), 2)
+    big = []
+    for name in ("a.csv", "b.csv"):
+        path = tmp_path / name
+        path.write_text(HEALTHY)
+        os.truncate(path, 40 * 1024 * 1024)  # sparse: only its size is looked at
+        big.append(path)
+    assert worth_workers(expand(big), 2)
+    assert not worth_workers(expand(big[:1]), 1)
