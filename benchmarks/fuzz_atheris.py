@@ -85,8 +85,7 @@ def main() -> None:
         from curvedoc import engine, readers
         from curvedoc.errors import CurvedocError
         from curvedoc.packs import resolve_settings
-        from curvedoc.readers import _table, read_path, read_runs
-        from curvedoc.readers import hf_stream as streamed
+        from curvedoc.readers import _streaming, _table, read_path, read_runs
         from curvedoc.readers._numeric import parse_strings
         from curvedoc.readers._text import decode
 
@@ -140,7 +139,7 @@ def main() -> None:
 
     def same_by_either_route(path: Path) -> None:
         """The streamed trainer_state.json reader gives what the usual route gives."""
-        streamed.CHUNK = 29
+        _streaming.CHUNK = 29
         forced = runs_or_error(path, 0)
         usual = runs_or_error(path, 1 << 62)
         if forced != usual:

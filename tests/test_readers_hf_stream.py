@@ -20,7 +20,7 @@ from test_fuzz_readers import JSON_VALUES
 
 from curvedoc import readers
 from curvedoc.model import History
-from curvedoc.readers import hf_stream
+from curvedoc.readers import _streaming, hf_stream
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "real-logs"
@@ -41,7 +41,7 @@ def _both_routes(
 
     with (
         mock.patch.object(readers, "_STREAM_MIN", 0),
-        mock.patch.object(hf_stream, "CHUNK", chunk),
+        mock.patch.object(_streaming, "CHUNK", chunk),
         mock.patch.object(hf_stream, "read_trainer_state_file", counting),
     ):
         streamed = read_or_error(path)
