@@ -16,7 +16,8 @@
    that fails, a console log that one of the shipped patterns reads (:mod:`.text_log`).
 
 Big files take shortcuts that give the same History (or leave the file to the steps above):
-a ``trainer_state.json`` of 4 MB or more is streamed a piece at a time (:mod:`.hf_stream`), and
+a ``trainer_state.json`` or JSON Lines log of 4 MB or more is streamed a piece at a time
+(:mod:`.hf_stream`, :mod:`.jsonl_stream`), and
 a plain numeric table of 8 MB or more is parsed from its bytes (``_table.parse_numeric_bytes``).
 
 With ``pattern=`` (a name from :data:`PATTERNS` or a regex with named groups) the input is read
@@ -284,8 +285,18 @@ def _big_numeric_table(data: bytes, source: str) -> Table | None:
     return parse_numeric_bytes(data, source)
 
 
-#: From this size on, a ``trainer_state.json`` is streamed (see :mod:`.hf_stream`).
+#: From this size on, a ``trainer_state.json`` or JSON Lines log is streamed (see
+#: :mod:`.hf_stream` and :mod:`.jsonl_stream`).
 _STREAM_MIN = 4 * 1024 * 1024
+
+
+def _starts_like_json(path: Path) -> bool:
+    """Whether the file's first non-blank byte is ``{`` (what the streamed readers read)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4096).lstrip().startswith(b"{")
+    except OSError:
+        return False
 
 
 def _size(path: Path) -> int:
@@ -304,12 +315,13 @@ def _read_file_runs(
     pattern: str | text_log.Pattern | None = None,
 ) -> list[History]:
     source = str(path)
-    if pattern is None and _size(path) >= _STREAM_MIN:
-        from curvedoc.readers.hf_stream import read_trainer_state_file
+    if pattern is None and _size(path) >= _STREAM_MIN and _starts_like_json(path):
+        from curvedoc.readers import hf_stream, jsonl_stream
 
-        # a big trainer_state.json is streamed (None: anything else, read the usual way)
-        streamed = read_trainer_state_file(
-            path, source=source, columns=columns, directions=directions
+        # a big trainer_state.json or JSON Lines log is streamed (None: read the usual way)
+        kw: dict[str, Any] = {"source": source, "columns": columns, "directions": directions}
+        streamed = hf_stream.read_trainer_state_file(path, **kw) or jsonl_stream.read_jsonl_file(
+            path, **kw
         )
         if streamed is not None:
             return [streamed]

@@ -35,6 +35,13 @@ def find_x_key(records: Sequence[Mapping[str, object]]) -> str | None:
     return None
 
 
+def x_axis(x_key: str | None) -> tuple[str, str | None]:
+    """The x unit of records whose x is ``x_key``, and the note to give when there is none."""
+    if x_key is None:
+        return "epoch", "no step/epoch key: records numbered from 1 as epochs"
+    return ("epoch" if x_key.lower() in ("epoch", "epochs") else "step"), None
+
+
 def check_records(value: Sequence[object], source: str) -> list[Mapping[str, object]]:
     """The records as a list, or an InputError naming the first that is not an object."""
     if set(map(type, value)) == {dict}:  # parsed JSON: checked in C, no isinstance per record

@@ -22,8 +22,8 @@ from typing import Any
 from curvedoc.errors import InputError
 from curvedoc.model import History
 from curvedoc.readers import hf
-from curvedoc.readers._assemble import assemble
-from curvedoc.readers._records import check_records, find_x_key, records_series
+from curvedoc.readers._assemble import assemble, with_notes
+from curvedoc.readers._records import check_records, find_x_key, records_series, x_axis
 from curvedoc.readers.boosting import is_evals_result, read_evals_result
 from curvedoc.readers.keras_history import (
     is_dict_of_lists,
@@ -77,11 +77,8 @@ def read_records(
             recs = [recs[i] for i in keep]
             lines = [lines[i] for i in keep]
     x_key = find_x_key(recs)
-    if x_key is None:
-        notes.append("no step/epoch key: records numbered from 1 as epochs")
-        x_unit = "epoch"
-    else:
-        x_unit = "epoch" if x_key.lower() in ("epoch", "epochs") else "step"
+    x_unit, note = x_axis(x_key)
+    notes += [note] if note else []
     series, more = records_series(
         recs, source=source, x_key=x_key, lines=lines, keep_names=tuple((columns or {}).keys())
     )
@@ -168,7 +165,7 @@ def read_json_text(
         history = read_records(
             records, source=source, fmt="jsonl", lines=lines, columns=columns, directions=directions
         )
-        return _with_notes(history, notes)
+        return with_notes(history, notes, first=True)
     return read_value(value, source=source, columns=columns, directions=directions)
 
 
@@ -198,15 +195,3 @@ def _try_jsonl(text: str, source: str) -> tuple[list[object], list[int], list[st
         records.append(rec)
         lines.append(lineno)
     return records, lines, notes
-
-
-def _with_notes(history: History, notes: list[str]) -> History:
-    if not notes:
-        return history
-    return History(
-        source=history.source,
-        format=history.format,
-        curves=history.curves,
-        meta=history.meta,
-        notes=(*notes, *history.notes),
-    )

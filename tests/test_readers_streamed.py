@@ -1,13 +1,18 @@
-"""The streamed ``trainer_state.json``: a big HF log read a piece at a time gives the same History
-as ``json.load`` and the HF reader, or steps aside so that the usual route gives its History or
-its error. Both routes are forced on every log of real runs, fixture and test file, with pieces
-small enough that values, keys and UTF-8 characters are cut at every kind of place."""
+"""The streamed JSON readers: a big HF ``trainer_state.json`` or JSON Lines log read a piece at a
+time gives the same History as the usual route (``json.load`` or a ``json.loads`` per line, and
+the readers behind them), or steps aside so that the usual route gives its History or its error.
+Both routes are forced on every log of real runs, fixture and test file (and on the real logs
+rewritten as JSON Lines), with pieces small enough that values, keys, lines and UTF-8 characters
+are cut at every kind of place."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -20,29 +25,34 @@ from test_fuzz_readers import JSON_VALUES
 
 from curvedoc import readers
 from curvedoc.model import History
-from curvedoc.readers import _streaming, hf_stream
+from curvedoc.readers import _streaming, hf_stream, jsonl_stream
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "real-logs"
+Read = list[History] | str  # the runs, or the error's message
 
 
-def _both_routes(
-    path: Path, chunk: int = 97
-) -> tuple[list[History] | str, list[History] | str, int]:
-    """(streamed when it can, with pieces of ``chunk`` bytes; usual route only; streamed reads)."""
-    taken = 0
-    stream = hf_stream.read_trainer_state_file
+def _both_routes(path: Path, chunk: int = 97) -> tuple[Read, Read, Counter[str]]:
+    """(streamed when it can, with pieces of ``chunk`` bytes; usual route only; which streamed
+    reader read it, counted)."""
+    taken: Counter[str] = Counter()
+    hf_read, jsonl_read = hf_stream.read_trainer_state_file, jsonl_stream.read_jsonl_file
 
-    def counting(*args: Any, **kwargs: Any) -> History | None:
-        nonlocal taken
-        got = stream(*args, **kwargs)
-        taken += got is not None
+    def counting_hf(*args: Any, **kwargs: Any) -> History | None:
+        got = hf_read(*args, **kwargs)
+        taken["hf"] += got is not None
+        return got
+
+    def counting_jsonl(*args: Any, **kwargs: Any) -> History | None:
+        got = jsonl_read(*args, **kwargs)
+        taken["jsonl"] += got is not None
         return got
 
     with (
         mock.patch.object(readers, "_STREAM_MIN", 0),
         mock.patch.object(_streaming, "CHUNK", chunk),
-        mock.patch.object(hf_stream, "read_trainer_state_file", counting),
+        mock.patch.object(hf_stream, "read_trainer_state_file", counting_hf),
+        mock.patch.object(jsonl_stream, "read_jsonl_file", counting_jsonl),
     ):
         streamed = read_or_error(path)
     with mock.patch.object(readers, "_STREAM_MIN", 1 << 62):
@@ -50,15 +60,20 @@ def _both_routes(
     return streamed, usual, taken
 
 
-def _check(path: Path, chunk: int = 97) -> int:
+def _check(path: Path, chunk: int = 97, reader: str = "hf") -> int:
+    """Both routes read ``path`` alike; how often ``reader`` streamed it (0 or 1)."""
     streamed, usual, taken = _both_routes(path, chunk)
     assert_same_read(streamed, usual)
-    return taken
+    return taken[reader]
+
+
+def _logs(pattern: str) -> list[Path]:
+    roots = [ROOT / "fixtures", ROOT / "tests" / "data"] + ([REAL] if REAL.is_dir() else [])
+    return sorted(p for r in roots for p in r.rglob(pattern) if p.is_file())
 
 
 def _json_logs() -> list[Path]:
-    roots = [ROOT / "fixtures", ROOT / "tests" / "data"] + ([REAL] if REAL.is_dir() else [])
-    return sorted(p for r in roots for p in r.rglob("*.json") if p.is_file())
+    return _logs("*.json")
 
 
 @pytest.mark.parametrize("path", _json_logs(), ids=lambda p: str(p.relative_to(p.parents[1])))
@@ -245,7 +260,7 @@ def test_invalid_utf8_gives_the_usual_error(tmp_path: Path) -> None:
     path = tmp_path / "trainer_state.json"
     path.write_bytes(json.dumps(_state(_TRAIN)).encode().replace(b'"loss"', b'"l\xe9ss"', 3))
     streamed, usual, taken = _both_routes(path)
-    assert taken == 0
+    assert not any(taken.values())
     assert isinstance(usual, str)
     assert "not UTF-8" in usual
     assert streamed == usual
@@ -318,27 +333,7 @@ def test_a_big_trainer_state_takes_less_memory_streamed(tmp_path: Path) -> None:
     path = tmp_path / "trainer_state.json"
     path.write_text(json.dumps(_state(log), indent=2), encoding="utf-8")
     assert path.stat().st_size >= readers._STREAM_MIN  # the CLI streams it
-    env = {"PATH": "", "PYTHONPATH": str(ROOT)}
-    load = run_measured(
-        [sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"],
-        stdout=tmp_path / "o1",
-        stderr=tmp_path / "e1",
-        deadline=120,
-        env=env,
-    )
-    diagnose = run_measured(
-        [sys.executable, "-m", "curvedoc", "diagnose", "--format", "json", str(path)],
-        stdout=tmp_path / "o2",
-        stderr=tmp_path / "e2",
-        deadline=120,
-        env=env,
-    )
-    assert load.returncode == 0
-    assert diagnose.returncode in (0, 1), (tmp_path / "e2").read_text()
-    report = json.loads((tmp_path / "o2").read_text())
-    assert report["format"] == "hf-trainer-state"
-    # the whole diagnosis, numpy and all, against the parse alone
-    assert diagnose.peak_mb < load.peak_mb, (diagnose.peak_mb, load.peak_mb)
+    _assert_leaner_than(tmp_path, path, "json.load(open(PATH))", "hf-trainer-state")
 
 
 @st.composite
@@ -374,3 +369,192 @@ def test_any_json_value_as_log_history_reads_the_same_by_either_route(
     path = tmp_path_factory.mktemp("hf") / "trainer_state.json"
     path.write_text(json.dumps({"epoch": 1.0, "log_history": value}), encoding="utf-8")
     _check(path, chunk)
+
+
+# -- JSON Lines ---------------------------------------------------------------------------------
+
+
+def _as_jsonl(path: Path) -> str | None:
+    """A log of a real run rewritten as JSON Lines: a CSV's rows, or an HF log_history's
+    entries, one object per line (as custom loggers write them)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".json":
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return None
+        log = value.get("log_history") if isinstance(value, dict) else None
+        if not isinstance(log, list) or len(log) < 2:
+            return None
+        return "".join(json.dumps(entry) + "\n" for entry in log)
+    if path.suffix != ".csv":
+        return None
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if len(rows) < 2:
+        return None
+    out = []
+    for row in rows:
+        record: dict[str, Any] = {}
+        for key, cell in row.items():
+            if key is None or cell in (None, ""):
+                continue
+            try:
+                record[key] = int(cell)
+            except ValueError:
+                try:
+                    record[key] = float(cell)
+                except ValueError:
+                    record[key] = cell
+        out.append(json.dumps(record) + "\n")
+    return "".join(out)
+
+
+def _real_jsonl(tmp_path: Path) -> list[Path]:
+    out = []
+    for path in _logs("*.json") + _logs("*.csv"):
+        text = _as_jsonl(path)
+        if text is not None:
+            target = tmp_path / (path.stem + "-" + path.suffix[1:] + ".jsonl")
+            target.write_text(text, encoding="utf-8")
+            out.append(target)
+    return out
+
+
+def test_real_logs_as_json_lines_read_the_same_by_either_route(tmp_path: Path) -> None:
+    """Not vacuous: most of them (those of plain numbers) do go the streamed way."""
+    paths = _real_jsonl(tmp_path)
+    assert len(paths) >= 40
+    streamed = sum(_check(p, 211, reader="jsonl") for p in paths)
+    assert streamed >= 0.6 * len(paths)
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 64])
+def test_json_lines_cut_into_small_pieces(tmp_path: Path, chunk: int) -> None:
+    paths = _real_jsonl(tmp_path)[:12]
+    assert sum(_check(p, chunk, reader="jsonl") for p in paths) >= 6
+
+
+_LINES = "".join(json.dumps({"step": s, "loss": 1 / s, "lr": 0.1}) + "\n" for s in range(1, 40))
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "streams"),
+    [
+        ("plain", _LINES, True),
+        ("crlf", _LINES.replace("\n", "\r\n"), True),
+        ("no_final_newline", _LINES.rstrip("\n"), True),
+        ("blank_lines", "\n\n" + _LINES.replace("\n", "\n \n", 5) + "\n\n", True),
+        ("broken_last", _LINES + '{"step": 40, "lo', True),
+        ("broken_last_then_blank", _LINES + '{"step": 40, "lo\n\n  \n', True),
+        ("broken_inside", _LINES + '{"step": 40, "lo\n' + _LINES, False),
+        ("broken_first", '{"step": 0, \n' + _LINES, False),
+        ("two_lines_second_broken", '{"step": 1, "loss": 1.0}\n{"step": 2', False),
+        ("one_line", '{"step": 1, "loss": 1.0}\n', False),
+        ("second_not_an_object", '{"step": 1, "loss": 1.0}\n[1, 2]\n' + _LINES, False),
+        ("a_list_line", _LINES + "[1, 2]\n" + _LINES, False),
+        ("null_loss", _LINES + '{"step": 40, "loss": null}\n', False),
+        ("text_loss", _LINES + '{"step": 40, "loss": "n/a"}\n', False),
+        ("text_bookkeeping", _LINES.replace('"lr": 0.1', '"lr": 0.1, "time": "12:00"'), True),
+        (
+            "nan_and_inf",
+            _LINES + '{"step": 40, "loss": NaN}\n{"step": 41, "loss": Infinity}\n',
+            True,
+        ),
+        ("no_x_key", "".join(json.dumps({"loss": 1 / s}) + "\n" for s in range(1, 30)), True),
+        (
+            "epoch_x",
+            "".join(json.dumps({"Epoch": s, "loss": 1 / s}) + "\n" for s in range(1, 9)),
+            True,
+        ),
+        ("x_missing_here", _LINES + '{"loss": 0.01}\n', True),
+        (
+            "shapes_interleaved",
+            "".join(
+                json.dumps({"step": s, "loss": 1 / s} if s % 3 else {"val_loss": 2 / s, "step": s})
+                + "\n"
+                for s in range(1, 40)
+            ),
+            True,
+        ),
+        (
+            "hf_shaped_with_summary",
+            "".join(
+                json.dumps({"loss": 1 / s, "learning_rate": 0.1, "epoch": s / 10, "step": s}) + "\n"
+                for s in range(1, 20)
+            )
+            + json.dumps({"train_runtime": 1.0, "train_loss": 0.5, "step": 19, "epoch": 1.9})
+            + "\n",
+            True,
+        ),
+        ("bom", "\ufeff" + _LINES, False),
+        ("big_int", _LINES + '{"step": 40, "loss": 1' + "0" * 400 + "}\n", False),
+        ("unicode", _LINES.replace('"lr"', '"学习率"'), True),
+        ("a_json_object", json.dumps({"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}), False),
+    ],
+)
+def test_json_lines_edge_cases(tmp_path: Path, name: str, text: str, streams: bool) -> None:
+    path = tmp_path / f"{name}.jsonl"
+    path.write_text(text, encoding="utf-8", newline="")
+    for chunk in (1, 7, 1 << 16):
+        assert _check(path, chunk, reader="jsonl") == int(streams), (name, chunk)
+
+
+_LINE_VALUE = st.one_of(
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.none(),
+    st.text(max_size=3),
+)
+_LINE_KEY = st.sampled_from(["step", "loss", "val_loss", "epoch", "Step", "iter", "time", "é}"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    records=st.lists(st.dictionaries(_LINE_KEY, _LINE_VALUE, max_size=5), min_size=0, max_size=25),
+    tail=st.sampled_from(["", "\n", "\n\n", '{"step": 9', "\r\n", "{}"]),
+    chunk=st.integers(min_value=1, max_value=100),
+)
+def test_any_json_lines_read_the_same_by_either_route(
+    tmp_path_factory: pytest.TempPathFactory, records: list[dict[str, Any]], tail: str, chunk: int
+) -> None:
+    path = tmp_path_factory.mktemp("jsonl") / "log.jsonl"
+    path.write_text("\n".join(map(json.dumps, records)) + tail, encoding="utf-8")
+    _check(path, chunk, reader="jsonl")
+
+
+def test_a_big_json_lines_log_takes_a_fraction_of_the_memory(tmp_path: Path) -> None:
+    """Streamed, 200,000 records are diagnosed in less memory than ``json.loads`` of each line
+    alone takes (each measured in a process of its own, in this run)."""
+    path = tmp_path / "metrics.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(1, 200_001):
+            fh.write(json.dumps({"step": i, "loss": 2 / (1 + i / 1e4) + (i % 7) / 100,
+                                 "lr": 1e-4, "grad_norm": 1 + (i % 5) / 10}) + "\n")  # fmt: skip
+    assert path.stat().st_size >= readers._STREAM_MIN
+    _assert_leaner_than(tmp_path, path, "[json.loads(line) for line in open(PATH)]", "jsonl")
+
+
+def _assert_leaner_than(tmp_path: Path, path: Path, parse: str, fmt: str) -> None:
+    """``curvedoc diagnose`` of ``path`` (read as ``fmt``) peaks lower than ``parse`` alone
+    (Python code where ``PATH`` is the file), each in a process of its own."""
+    env = {"PATH": "", "PYTHONPATH": str(ROOT)}
+    code = "import json; " + parse.replace("PATH", repr(str(path)))
+    load = run_measured(
+        [sys.executable, "-c", code],
+        stdout=tmp_path / "o1",
+        stderr=tmp_path / "e1",
+        deadline=120,
+        env=env,
+    )
+    diagnose = run_measured(
+        [sys.executable, "-m", "curvedoc", "diagnose", "--format", "json", str(path)],
+        stdout=tmp_path / "o2",
+        stderr=tmp_path / "e2",
+        deadline=120,
+        env=env,
+    )
+    assert load.returncode == 0, (tmp_path / "e1").read_text()
+    assert diagnose.returncode in (0, 1), (tmp_path / "e2").read_text()
+    assert json.loads((tmp_path / "o2").read_text())["format"] == fmt
+    # the whole diagnosis, numpy and all, against the parse alone
+    assert diagnose.peak_mb < load.peak_mb, (diagnose.peak_mb, load.peak_mb)
