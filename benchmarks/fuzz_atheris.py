@@ -11,8 +11,9 @@ With ``--diagnose``, every History is also diagnosed and a detector crash counts
 With ``--numeric-block``, every delimited table goes through the byte-level numeric block (which
 otherwise starts at 64 KB) in chunks of a few dozen characters, and must hold exactly what the
 string route parses, cell for cell. With ``--hf-stream``, every input is also read with the
-streamed ``trainer_state.json`` reader forced on (it otherwise starts at 4 MB) in pieces of 29
-bytes, and must give the same History, or the same error, as the usual route.
+streamed JSON readers (``trainer_state.json`` and JSON Lines) forced on (they otherwise start at
+4 MB) in pieces of 29 bytes, and must give the same History, or the same error, as the usual
+route.
 libFuzzer's ``-rss_limit_mb`` (default 2048) and ``-timeout`` (default 1200 s; pass e.g.
 ``-timeout=10``) turn unbounded memory or time into failures as well.
 
@@ -138,7 +139,7 @@ def main() -> None:
         ]
 
     def same_by_either_route(path: Path) -> None:
-        """The streamed trainer_state.json reader gives what the usual route gives."""
+        """The streamed JSON readers give what the usual route gives."""
         _streaming.CHUNK = 29
         forced = runs_or_error(path, 0)
         usual = runs_or_error(path, 1 << 62)

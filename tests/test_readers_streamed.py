@@ -558,3 +558,15 @@ def _assert_leaner_than(tmp_path: Path, path: Path, parse: str, fmt: str) -> Non
     assert json.loads((tmp_path / "o2").read_text())["format"] == fmt
     # the whole diagnosis, numpy and all, against the parse alone
     assert diagnose.peak_mb < load.peak_mb, (diagnose.peak_mb, load.peak_mb)
+
+
+def test_a_nul_byte_past_the_first_piece_is_binary_either_way(tmp_path: Path) -> None:
+    """Found by atheris: the usual reader sniffs the first 8 KB for NUL bytes, whatever the
+    size of the streamed readers' pieces."""
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b'{"step": 1, "loss": 1.0}\n{"step": 2, "loss": NaN}\n{\x00\x00"step": 3}\n')
+    streamed, usual, taken = _both_routes(path, chunk=29)
+    assert not any(taken.values())
+    assert isinstance(usual, str)
+    assert "binary data" in usual
+    assert streamed == usual

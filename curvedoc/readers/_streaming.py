@@ -27,7 +27,7 @@ import numpy as np
 from curvedoc.model import FloatArray
 from curvedoc.readers._numeric import BoolArray, NumericColumn
 from curvedoc.readers._records import IntArray, group_by_shape
-from curvedoc.readers._text import _MAX_BYTES, binary_kind
+from curvedoc.readers._text import _MAX_BYTES, SNIFF_BYTES, binary_kind
 
 #: Bytes read at a time.
 CHUNK = 64 * 1024
@@ -54,7 +54,7 @@ class Text:
         self.buf = ""
         self.pos = 0
         self.eof = False
-        first = fh.read(CHUNK)
+        first = fh.read(max(CHUNK, SNIFF_BYTES))  # all the bytes the usual reader sniffs
         if binary_kind(first, name) is not None:
             raise NotOurs  # the usual reader says what it is
         self._add(first)

@@ -93,6 +93,10 @@ def read_stream(stream: BinaryIO, source: str) -> bytes:
     return data
 
 
+#: How many leading bytes :func:`binary_kind` looks at for a NUL byte.
+SNIFF_BYTES = 8192
+
+
 def binary_kind(data: bytes, name: str) -> str | None:
     """What a binary file we recognise is (and what to do instead), or None for text."""
     for magic, what in _MAGICS:
@@ -102,7 +106,7 @@ def binary_kind(data: bytes, name: str) -> str | None:
         return "a Python pickle; save the history as JSON (json.dump(history.history, f))"
     if "tfevents" in name or b"brain.Event" in data[:256]:
         return "a TensorBoard event file whose first record is corrupt (bad length checksum)"
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data[:SNIFF_BYTES]:
         return "binary data, not a text training log"
     return None
 
