@@ -20,6 +20,9 @@ lightning_1e6/metrics.csv   Lightning ``CSVLogger``: alphabetical header, sparse
 runs_N/                     N small runs (Keras JSON and CSV logs, some diverging or
                             overfitting): 50 with --quick, 1,000 with --full
 plain_1e7.csv, lightning_1e7/metrics.csv   the same at 10^7 rows (--full only)
+metrics_1e6.jsonl           JSON Lines, one record per step (``step,loss,lr,grad_norm``) and
+                            one per evaluation (``step,val_loss``), as custom loggers write
+                            them; 10^6 steps (--full only)
 ==========================  ===============================================================
 
 Files already present with the right size are kept, so a second benchmark run does not pay for
@@ -133,6 +136,22 @@ def write_plain_csv(path: Path, n: int) -> None:
             yield [_fmt(t, "{:.0f}"), _fmt(loss), _fmt(lr), _fmt(grad), _fmt(val)]
 
     _write_rows(path, "step,loss,lr,grad_norm,val_loss", rows())
+
+
+def write_jsonl(path: Path, n: int) -> None:
+    """JSON Lines: a record per training step, and one more per evaluation (its own shape)."""
+    tmp = path.with_suffix(path.suffix + ".part")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        for t, loss, lr, grad, val in Run(n).chunks():
+            lines = []
+            for step, lo, r, g, v in zip(
+                _fmt(t, "{:.0f}"), _fmt(loss), _fmt(lr), _fmt(grad), _fmt(val), strict=True
+            ):
+                lines.append(f'{{"step": {step}, "loss": {lo}, "lr": {r}, "grad_norm": {g}}}\n')
+                if v:  # (blank off the evaluation steps)
+                    lines.append(f'{{"step": {step}, "val_loss": {v}}}\n')
+            fh.write("".join(lines))
+    os.replace(tmp, path)
 
 
 def write_lightning_csv(path: Path, n_rows: int) -> None:
@@ -312,6 +331,9 @@ def generate(out: Path, *, full: bool = False, runs: int | None = None) -> Input
         if _fresh(lightning[tag]):
             lightning[tag].parent.mkdir(exist_ok=True)
             write_lightning_csv(lightning[tag], 10**exp)
+    jsonl = out / "metrics_1e6.jsonl" if full else None
+    if jsonl is not None and _fresh(jsonl):
+        write_jsonl(jsonl, 10**6)
     count = runs if runs is not None else (1000 if full else 50)
     folder = out / f"runs_{count}"
     if not folder.is_dir() or len(list(folder.iterdir())) != count:
@@ -326,6 +348,7 @@ def generate(out: Path, *, full: bool = False, runs: int | None = None) -> Input
         runs=folder,
         plain_1e7=plain.get("1e7"),
         lightning_1e7=lightning.get("1e7"),
+        jsonl_1e6=jsonl,
     )
 
 

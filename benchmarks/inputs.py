@@ -23,3 +23,4 @@ class Inputs:
     runs: Path
     plain_1e7: Path | None = None
     lightning_1e7: Path | None = None
+    jsonl_1e6: Path | None = None

@@ -107,6 +107,14 @@ def diagnose_cmd(path: Path, fmt: str = "json") -> list[str]:
     return [*CURVEDOC, "diagnose", str(path), "--isolated", "--format", fmt, "--fail-on", "never"]
 
 
+#: The parse call each large input's time is compared with.
+_REFERENCES = {
+    "json": "json.load ",
+    "jsonl": "json.loads per line ",
+    "pandas": "pandas.read_csv ",
+}
+
+
 # -- in-process probes (run in a child: ``run.py --probe KIND ARG``) ---------------------------
 def _probe(kind: str, arg: str) -> dict[str, float]:
     """Timings measured inside one process, printed as JSON by the child."""
@@ -120,6 +128,12 @@ def _probe(kind: str, arg: str) -> dict[str, float]:
         t = time.process_time()
         with open(arg, encoding="utf-8") as fh:
             json.load(fh)
+        return {"parse": time.process_time() - t}
+    if kind == "jsonl":
+        t = time.process_time()
+        with open(arg, encoding="utf-8") as fh:
+            for line in fh:
+                json.loads(line)
         return {"parse": time.process_time() - t}
     if kind == "stages":
         from curvedoc import api, engine
@@ -342,6 +356,8 @@ def bench(inputs: Inputs, *, full: bool, repeat: int) -> tuple[list[Table], list
             ("plain_1e7.csv", inputs.plain_1e7, "pandas", 10**7, 5),
             ("lightning_1e7 metrics.csv", inputs.lightning_1e7, "pandas", 10**7, 6),
         ]
+    if inputs.jsonl_1e6 is not None:
+        cases.append(("metrics_1e6.jsonl", inputs.jsonl_1e6, "jsonl", 10**6, 5))
     have_pandas = _has_pandas()
     for name, path, ref, rows, cols in cases:
         print(f"{name} ...", file=sys.stderr, flush=True)
@@ -349,15 +365,13 @@ def bench(inputs: Inputs, *, full: bool, repeat: int) -> tuple[list[Table], list
         s = best(diagnose_cmd(path, "json"), reps)
         stages = probe("stages", str(path))
         ref_t: float | None = None
-        if ref == "json":
-            ref_t = min(probe("json", str(path))["parse"] for _ in range(reps))
+        if ref in ("json", "jsonl"):
+            ref_t = min(probe(ref, str(path))["parse"] for _ in range(reps))
         elif have_pandas:
             ref_t = min(probe("pandas", str(path))["parse"] for _ in range(reps))
         arrays = rows * cols * 8
         ratio = f"{s.cpu / ref_t:.1f}×" if ref_t else "–"
-        ref_name = ("json.load " if ref == "json" else "pandas.read_csv ") + (
-            secs(ref_t) if ref_t else "(no pandas)"
-        )
+        ref_name = _REFERENCES[ref] + (secs(ref_t) if ref_t else "(no pandas)")
         split = f"{stages['read']:.2f} / {stages['engine']:.2f} / {stages['render']:.2f} s"
         large.add(
             name,
