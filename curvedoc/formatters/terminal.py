@@ -95,10 +95,16 @@ def wrap(
     """
     if width < 1:
         return []  # what rich renders in no room at all (Console.render)
+    how = text.justify or justify
+    plain = text.plain
+    if how == "default" and "\n" not in plain and "\t" not in plain and text.cell_len <= width:
+        # An unjustified line that fits comes back from Text.wrap as a copy of itself; most lines
+        # fit, and skipping the word division for them is a good part of the rendering time.
+        return [text]
     lines = text.wrap(
         cast("Console", None),
         width,
-        justify=text.justify or justify,
+        justify=how,
         overflow=text.overflow or overflow,
         no_wrap=text.no_wrap if text.no_wrap is not None else no_wrap,
     )
@@ -196,9 +202,10 @@ class CurvePictures:
     def __init__(self, report: Report) -> None:
         self.report = report
         self.shown, self.left_out = main_curves(report)
+        self.extent = x_extent(self.shown)
 
     def _axis(self, curve: CurveSummary, width: int) -> Axis | None:
-        extent = x_extent(self.shown)
+        extent = self.extent
         if extent is not None and curve.x_unit == extent[0]:
             return Axis(extent[1], extent[2], width, extent[0])
         return Axis.of(curve, width)
