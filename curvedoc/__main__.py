@@ -1,5 +1,5 @@
 """``python -m curvedoc``."""
 
-from curvedoc.cli import main
+from curvedoc.cli import run
 
-raise SystemExit(main())
+run()

@@ -17,6 +17,8 @@ from curvedoc.detectors import DETECTORS
 from curvedoc.model import Report
 from curvedoc.packs import load_pack
 
+ROOT = Path(__file__).resolve().parents[1]
+
 REPO = Path(__file__).resolve().parents[1]
 ANSI = re.compile(r"\x1b\[")
 
@@ -597,3 +599,40 @@ def test_terminal_width_follows_columns_like_shutil(
     monkeypatch.setenv("COLUMNS", columns)
     monkeypatch.setattr("os.get_terminal_size", lambda fd: (_ for _ in ()).throw(OSError()))
     assert terminal_width() == want
+
+
+def _command(
+    *args: str, code: str = "", stdout: int | None = subprocess.PIPE
+) -> subprocess.Popen[str]:
+    """``curvedoc ARGS`` as the console script runs it (``curvedoc.cli:run``), after ``code``."""
+    script = f"import sys; {code}\nsys.argv = ['curvedoc', *sys.argv[1:]]\n"
+    script += "from curvedoc.cli import run\nrun()\n"
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_the_command_flushes_its_output_and_runs_exit_handlers(overfit: str) -> None:
+    """``run`` skips the interpreter's teardown, not what a normal exit does for the user."""
+    handler = "import atexit; atexit.register(lambda: print('handler ran', file=sys.stderr))"
+    args = ("diagnose", overfit, "--format", "json", "--fail-on", "warning")
+    proc = _command(*args, code=handler)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == main(list(args)) == 1  # the exit code main returns
+    assert json.loads(out)["findings"]  # the whole report arrived
+    assert err.strip().endswith("handler ran")
+
+
+def test_the_command_ends_quietly_when_its_reader_goes_away() -> None:
+    """``curvedoc diagnose ... | head -c 1``: no traceback, and not a success (the reports of
+    every fixture run are more than a pipe holds)."""
+    proc = _command("diagnose", str(ROOT / "fixtures"), "--format", "json", "--jobs", "1")
+    assert proc.stdout is not None
+    assert proc.stdout.read(1) == "["  # an array of reports
+    proc.stdout.close()
+    err = proc.stderr.read() if proc.stderr is not None else ""
+    assert proc.wait(timeout=120) != 0
+    assert "Traceback" not in err

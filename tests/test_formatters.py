@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from curvedoc.formatters import FORMATTERS, render
@@ -486,3 +489,63 @@ def test_markdown_clean_unreadable_and_several_runs() -> None:
 
 def test_report_repr_markdown_uses_the_markdown_formatter() -> None:
     assert clean_report()._repr_markdown_() == render_markdown([clean_report()])
+
+
+def _braille_by_dots(values: list[float | None], rows: int) -> list[str]:
+    """The braille chart's definition, dot by dot: a grid of dots, the line drawn into it (runs
+    between consecutive points filled), then each 2×4 cell read into its braille character."""
+    points = [(i, v) for i, v in enumerate(values) if v is not None and math.isfinite(v)]
+    lo, hi = min(v for _, v in points), max(v for _, v in points)
+    height, width = rows * 4, max(1, math.ceil(len(values) / 2))
+    dots = [[False] * (2 * width) for _ in range(height)]
+
+    def level(v: float) -> int:
+        return height // 2 if hi == lo else round((v - lo) / (hi - lo) * (height - 1))
+
+    def fill(col: int, a: int, b: int) -> None:
+        for lv in range(min(a, b), max(a, b) + 1):
+            dots[height - 1 - lv][col] = True
+
+    previous: tuple[int, int] | None = None
+    for i, v in points:
+        lv = level(v)
+        if previous is None:
+            fill(i, lv, lv)
+        else:
+            i0, l0 = previous
+            last = l0
+            for col in range(i0 + 1, i + 1):
+                here = round(l0 + (lv - l0) * (col - i0) / (i - i0))
+                fill(col, last, here)
+                last = here
+        previous = (i, lv)
+    bits_of = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
+    lines = []
+    for top in range(0, height, 4):
+        cells = []
+        for cell in range(width):
+            bits = sum(
+                bits_of[dx][dy]
+                for dx in range(2)
+                for dy in range(4)
+                if dots[top + dy][2 * cell + dx]
+            )
+            cells.append(chr(BRAILLE_BASE + bits) if bits else " ")
+        lines.append("".join(cells))
+    return lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.none(), st.floats(min_value=-1e6, max_value=1e6)), min_size=1, max_size=60
+    ),
+    rows=st.integers(min_value=1, max_value=5),
+)
+def test_braille_chart_is_its_dot_by_dot_definition(values: list[float | None], rows: int) -> None:
+    chart = braille_chart(values, rows=rows)
+    if all(v is None for v in values):
+        assert chart is None
+        return
+    assert chart is not None
+    assert chart.rows == _braille_by_dots(values, rows)

@@ -68,7 +68,7 @@ def test_wheel_has_the_package_and_the_console_script(wheel: Path) -> None:
     assert not any(n.startswith("tests/") for n in inside)
     entry = next(n for n in inside if n.endswith(".dist-info/entry_points.txt"))
     with zipfile.ZipFile(wheel) as zf:
-        assert "curvedoc = curvedoc.cli:main" in zf.read(entry).decode()
+        assert "curvedoc = curvedoc.cli:run" in zf.read(entry).decode()
 
 
 def test_installed_package_loads_its_bundled_pack(wheel: Path, tmp_path: Path) -> None:

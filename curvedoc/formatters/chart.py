@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from curvedoc.formatters.scale import fraction
 
 BRAILLE_BASE = 0x2800
 #: Dot bit for (dx, dy) in a cell, dy counted from the top (Unicode braille numbering).
 _BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
+#: The bits of the dots from ``dy0`` to ``dy1`` (inclusive) of dot column ``dx``: [dx][dy0][dy1].
+_RUN_BITS = tuple(
+    tuple(tuple(sum(_BITS[dx][d] for d in range(d0, d1 + 1)) for d1 in range(4)) for d0 in range(4))
+    for dx in range(2)
+)
 
 
-@dataclass(frozen=True)
-class Chart:
+class Chart(NamedTuple):
     """The drawn rows (top first) and the value range they span (``lo`` at the bottom)."""
 
     rows: list[str]
@@ -52,11 +56,14 @@ def braille_chart(
     scaled = [(i, math.log10(v) if log_scale else v) for i, v in points]
     lo, hi = min(s for _, s in scaled), max(s for _, s in scaled)
     height, width = rows * 4, max(1, math.ceil(len(values) / 2))
-    dots = [[False] * (2 * width) for _ in range(height)]
+    # Each dot column is filled once (the line reaches it once), so its dots are one run of
+    # levels: kept as (lowest, highest) and turned into braille bits a cell at a time.
+    runs: list[tuple[int, int] | None] = [None] * (2 * width)
 
     def fill(col: int, a: int, b: int) -> None:
-        for level in range(min(a, b), max(a, b) + 1):
-            dots[height - 1 - level][col] = True
+        low, high = min(a, b), max(a, b)
+        had = runs[col]
+        runs[col] = (low, high) if had is None else (min(had[0], low), max(had[1], high))
 
     previous: tuple[int, int] | None = None
     for i, s in scaled:
@@ -72,14 +79,17 @@ def braille_chart(
                 last = here
         previous = (i, level)
     lines = []
-    for top in range(0, height, 4):
+    for band in range(rows):
+        top = height - 1 - 4 * band  # the level of the cells' top dots
         cells = []
         for cell in range(width):
             bits = 0
-            for dx in range(2):
-                for dy in range(4):
-                    if dots[top + dy][2 * cell + dx]:
-                        bits |= _BITS[dx][dy]
+            for dx in (0, 1):
+                run = runs[2 * cell + dx]
+                if run is not None:
+                    first, last_dy = max(0, top - run[1]), min(3, top - run[0])
+                    if first <= last_dy:
+                        bits |= _RUN_BITS[dx][first][last_dy]
             cells.append(chr(BRAILLE_BASE + bits) if bits else " ")
         lines.append("".join(cells))
     if log_scale:

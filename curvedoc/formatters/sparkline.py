@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from curvedoc.formatters.scale import fraction, lerp
 from curvedoc.model import SEVERITY_RANK, CurveSummary, Finding
@@ -26,8 +26,7 @@ MARKS: dict[str, str] = {"error": "━", "warning": "─", "info": "╌"}
 LOG_SCALE_RATIO = 100.0
 
 
-@dataclass(frozen=True)
-class Sparkline:
+class Sparkline(NamedTuple):
     """The drawn line (one character per bucket, a space where a bucket is empty)."""
 
     chars: str
@@ -75,8 +74,7 @@ def _column(x: float, start: float, end: float, width: int) -> int:
     return min(width - 1, math.floor(fraction(x, start, end) * width))
 
 
-@dataclass(frozen=True)
-class Axis:
+class Axis(NamedTuple):
     """A shared x axis: every curve of a run drawn on it lines up, and so do the span marks."""
 
     start: float
