@@ -706,7 +706,9 @@ def run() -> NoReturn:
     rule classes) cost about 50 M instructions, 7% of a 20-epoch diagnosis: issue 6 measures
     start-up against ``import numpy``, whose process exits as fast as it starts. Nothing is
     lost: the ``atexit`` handlers run (worker pools, temporary files) and the output is flushed
-    before the process ends. :func:`main` itself returns, for callers in Python."""
+    before the process ends. :func:`main` itself returns, for callers in Python, and leaves
+    their garbage collector as it was."""
+    _fewer_collections()
     code = main()
     run_exit_functions = getattr(atexit, "_run_exitfuncs", None)  # CPython's own, as at exit
     if run_exit_functions is not None:
@@ -722,7 +724,6 @@ def run() -> NoReturn:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code (see :func:`run` for the command)."""
     _single_threaded_blas()
-    _fewer_collections()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
