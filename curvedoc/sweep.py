@@ -35,6 +35,7 @@ from curvedoc.errors import CurvedocError
 from curvedoc.formatters.common import SummaryRow, rank, summary_rows
 from curvedoc.model import History, Report
 from curvedoc.packs import Settings
+from curvedoc.readers.multi import split_selector
 
 if TYPE_CHECKING:  # concurrent.futures is imported when a pool is used, not for one run
     from concurrent.futures import Executor, Future
@@ -156,7 +157,7 @@ def _work_s(item: _Item) -> float:
         return _PER_RUN_S + 16 * _PER_BYTE_S * sum(len(c) for c in item.history.curves)
     if item.path is None:
         return 0.0
-    path = item.path.split("#", 1)[0] if not os.path.exists(item.path) else item.path
+    path, _ = split_selector(item.path)  # (``PATH#RUN``: the file's size)
     try:
         if os.path.isdir(path):
             size = sum(e.stat().st_size for e in os.scandir(path) if e.is_file())

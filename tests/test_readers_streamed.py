@@ -570,3 +570,28 @@ def test_a_nul_byte_past_the_first_piece_is_binary_either_way(tmp_path: Path) ->
     assert isinstance(usual, str)
     assert "binary data" in usual
     assert streamed == usual
+
+
+def test_a_big_json_that_is_no_trainer_state_is_given_up_early(tmp_path: Path) -> None:
+    """A Keras history of 6 MB starts like a trainer_state.json (an object): its first field, a
+    long list, is not read to its end to find out that it is not one."""
+    path = tmp_path / "history.json"
+    n = 300_000
+    path.write_text(json.dumps({"loss": [1 / (i + 1) for i in range(n)], "val_loss": [0.5] * n}))
+    read = 0
+    real_open = open
+
+    class Counting(io.BufferedReader):
+        def read(self, size: int | None = -1) -> bytes:
+            nonlocal read
+            data = super().read(size)
+            read += len(data)
+            return data
+
+    def counting_open(file: Path, mode: str) -> io.BufferedReader:
+        return Counting(real_open(file, mode, buffering=0))  # type: ignore[arg-type]
+
+    with mock.patch.object(_streaming, "open", counting_open, create=True):
+        assert hf_stream.read_trainer_state_file(path, source=str(path)) is None
+    assert 0 < read < 1024 * 1024 < path.stat().st_size
+    _check(path, 1 << 16)  # and the usual route reads it, as before

@@ -6,7 +6,7 @@ each key becomes its own series over the records that carry it, against the reco
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -25,21 +25,27 @@ X_KEYS = ("global_step", "step", "steps", "iteration", "iter", "round", "_step",
 
 def find_x_key(records: Sequence[Mapping[str, object]]) -> str | None:
     """The first x-like key (case-insensitive) that any record carries."""
+    return x_key_among(str(k) for rec in records for k in rec)
+
+
+def x_key_among(keys: Iterable[str]) -> str | None:
+    """The first x-like key of ``keys`` (case-insensitive; of several spellings, the first)."""
     seen: dict[str, str] = {}
-    for rec in records:
-        for k in rec:
-            seen.setdefault(str(k).lower(), str(k))
-    for cand in X_KEYS:
-        if cand in seen:
-            return seen[cand]
-    return None
+    for k in keys:
+        seen.setdefault(k.lower(), k)
+    return next((seen[c] for c in X_KEYS if c in seen), None)
+
+
+def x_unit_of(x_name: str) -> str:
+    """The x unit an x column's name says: ``epoch`` for epoch(s), else ``step``."""
+    return "epoch" if x_name.lower() in ("epoch", "epochs") else "step"
 
 
 def x_axis(x_key: str | None) -> tuple[str, str | None]:
     """The x unit of records whose x is ``x_key``, and the note to give when there is none."""
     if x_key is None:
         return "epoch", "no step/epoch key: records numbered from 1 as epochs"
-    return ("epoch" if x_key.lower() in ("epoch", "epochs") else "step"), None
+    return x_unit_of(x_key), None
 
 
 def check_records(value: Sequence[object], source: str) -> list[Mapping[str, object]]:

@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import re
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from curvedoc.model import FloatArray
+from curvedoc.errors import InputError
+from curvedoc.model import FloatArray, History
 from curvedoc.readers._numeric import BoolArray, NumericColumn
 from curvedoc.readers._records import IntArray, group_by_shape
 from curvedoc.readers._text import _MAX_BYTES, SNIFF_BYTES, binary_kind
@@ -42,6 +45,20 @@ NUMBER_TYPES = frozenset({int, float})
 
 class NotOurs(Exception):
     """Not what this reader reads exactly as the usual one: read the file the usual way."""
+
+
+def stream_file(path: Path, source: str, read: Callable[[Text], History]) -> History | None:
+    """``read`` of the file's text as it streams in, or None when the usual reader must read
+    it: ``read`` said it is not ours (:class:`NotOurs`), the usual reader's own rules refused it
+    (an ``InputError``, which the usual route words, or reads the text another way), or the
+    file could not be read (which the usual route reports)."""
+    try:
+        if not path.is_file() or path.stat().st_size > _MAX_BYTES:
+            return None
+        with open(path, "rb") as fh:
+            return read(Text(fh, os.path.basename(source)))
+    except (NotOurs, OSError, InputError):
+        return None
 
 
 class Text:
@@ -74,10 +91,12 @@ class Text:
             raise NotOurs
 
     def more(self) -> None:
-        """Read the next piece; give up at the end of the file."""
+        """Read on, giving up at the end of the file: as much again as the buffer holds unread
+        (a piece at least), so that a value or line reparsed after each read costs, in all,
+        twice its length rather than its length times the number of pieces."""
         if self.eof:
             raise NotOurs
-        self._add(self._fh.read(CHUNK))
+        self._add(self._fh.read(max(CHUNK, len(self.buf) - self.pos)))
 
     def fill(self) -> None:
         """Read the next piece if the buffer holds less than one (and the file has more)."""
@@ -101,8 +120,9 @@ class Text:
             raise NotOurs
         self.pos += 1
 
-    def value(self) -> Any:
-        """The next JSON value; the buffer grows until it holds the whole value."""
+    def value(self, limit: int = MAX_PIECE) -> Any:
+        """The next JSON value; the buffer grows until it holds the whole value, or gives up
+        past ``limit`` characters."""
         self.next_char()
         while True:
             try:
@@ -114,6 +134,8 @@ class Text:
                     return obj
             except (ValueError, RecursionError):
                 pass
+            if len(self.buf) - self.pos > limit:
+                raise NotOurs
             self.more()
 
     def lines(self) -> list[str]:
@@ -123,7 +145,7 @@ class Text:
             return []  # done
         self.fill()
         while not self.eof and self.buf.find("\n", self.pos) < 0:
-            self._add(self._fh.read(CHUNK))  # a line longer than the buffer (to MAX_PIECE)
+            self.more()  # a line longer than the buffer (to MAX_PIECE)
         if self.eof:
             out = self.buf[self.pos :].split("\n")
             self.pos = len(self.buf) + 1

@@ -52,7 +52,11 @@ def is_summary(entry: Container[str]) -> bool:
 
 def looks_like_log_history(records: Sequence[Mapping[str, object]]) -> bool:
     """Records with HF's shape: a ``step`` key and HF-specific keys."""
-    keys = {k for rec in records for k in rec}
+    return has_log_history_keys({k for rec in records for k in rec})
+
+
+def has_log_history_keys(keys: set[str]) -> bool:
+    """:func:`looks_like_log_history` of records whose keys, all together, are ``keys``."""
     return "step" in keys and bool(
         keys & {"train_runtime", "eval_runtime", "eval_loss"}
         or ("loss" in keys and "learning_rate" in keys and "epoch" in keys)

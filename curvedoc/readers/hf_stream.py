@@ -20,7 +20,6 @@ every JSON log of real runs, cut into pieces as small as one byte.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import itemgetter
@@ -29,12 +28,13 @@ from typing import Any
 
 import numpy as np
 
-from curvedoc.errors import InputError
 from curvedoc.model import History
 from curvedoc.readers import hf, roles
 from curvedoc.readers._records import cells_series
-from curvedoc.readers._streaming import ColumnStore, KeptCells, NotOurs, Text
-from curvedoc.readers._text import _MAX_BYTES
+from curvedoc.readers._streaming import ColumnStore, KeptCells, NotOurs, Text, stream_file
+
+#: Characters a top-level field other than ``log_history`` may take.
+_FIELD_MAX = 256 * 1024
 
 
 def read_trainer_state_file(
@@ -47,16 +47,12 @@ def read_trainer_state_file(
     """The History of a ``trainer_state.json`` (the caller streams only big ones), or None when
     the usual reader must read it: not this format, anything unusual, an error it reports in
     its own words, or a read error."""
-    try:
-        if not path.is_file() or path.stat().st_size > _MAX_BYTES:
-            return None
-        with open(path, "rb") as fh:
-            text = Text(fh, os.path.basename(source))
-            state, log = _read_state(text, tuple((columns or {}).keys()))
+
+    def read(text: Text) -> History:
+        state, log = _read_state(text, tuple((columns or {}).keys()))
         return log.history(state, source=source, columns=columns, directions=directions)
-    except (NotOurs, OSError, InputError):
-        # (an InputError: the usual route may still read the text another way, or says why not)
-        return None
+
+    return stream_file(path, source, read)
 
 
 def _entries(text: Text) -> list[Any]:
@@ -93,7 +89,9 @@ def _read_state(text: Text, keep_names: tuple[str, ...] = ()) -> tuple[dict[str,
                 raise NotOurs  # json.load keeps the last one; so does the usual reader
             log = _read_log_history(text, keep_names)
         else:
-            state[key] = text.value()
+            # the other fields are a few numbers and names: a big one (a Keras history's "loss"
+            # list) is no trainer_state.json, and is not read to its end to find that out
+            state[key] = text.value(limit=_FIELD_MAX)
         end = text.next_char()
         text.pos += 1
         if end == "}":
@@ -189,13 +187,12 @@ class _LogHistory(ColumnStore):
         keys = list(dict.fromkeys(k for s in shapes if self.kept(s) for k in s))
         best = self.last_epoch
         spe = None if best is None else hf.steps_per_epoch(np.array(best[:1]), np.array(best[2:]))
-        keep_names = tuple((columns or {}).keys())
         series, more = cells_series(
             int(kept.sum()),
             KeptCells(self, keys, kept),
             source=source,
             x_key="step",
-            keep_names=keep_names,
+            keep_names=self.keep_names,
         )
         return hf.history_of(
             series,

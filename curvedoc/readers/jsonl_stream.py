@@ -17,20 +17,17 @@ and the caller reads the file the usual way, with the same History or the same e
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from curvedoc.errors import InputError
 from curvedoc.model import History
 from curvedoc.readers import hf, roles
 from curvedoc.readers._assemble import assemble, with_notes
-from curvedoc.readers._records import X_KEYS, cells_series, x_axis
-from curvedoc.readers._streaming import ColumnStore, KeptCells, NotOurs, Text
-from curvedoc.readers._text import _MAX_BYTES
+from curvedoc.readers._records import X_KEYS, cells_series, x_axis, x_key_among
+from curvedoc.readers._streaming import ColumnStore, KeptCells, NotOurs, Text, stream_file
 
 _X_NAMES = frozenset(X_KEYS)
 
@@ -45,14 +42,12 @@ def read_jsonl_file(
     """The History of a JSON Lines log (the caller streams only big ones), or None when the
     usual reader must read it: not JSON Lines, anything unusual, an error it reports in its own
     words, or a read error."""
-    try:
-        if not path.is_file() or path.stat().st_size > _MAX_BYTES:
-            return None
-        with open(path, "rb") as fh:
-            store, notes = _read_lines(Text(fh, os.path.basename(source)), columns)
+
+    def read(text: Text) -> History:
+        store, notes = _read_lines(text, columns)
         return store.history(notes, source=source, columns=columns, directions=directions)
-    except (NotOurs, OSError, InputError):
-        return None
+
+    return stream_file(path, source, read)
 
 
 def _read_lines(text: Text, columns: Mapping[str, str] | None) -> tuple[_Records, list[str]]:
@@ -125,11 +120,7 @@ class _Records(ColumnStore):
         """What ``json_formats.read_records`` makes of the same records, step for step."""
         self.finish()
         shapes = list(self.shapes)
-        keys = {k for s in shapes for k in s}
-        hf_shaped = "step" in keys and bool(
-            keys & {"train_runtime", "eval_runtime", "eval_loss"}
-            or ("loss" in keys and "learning_rate" in keys and "epoch" in keys)
-        )  # hf.looks_like_log_history, on the keys
+        hf_shaped = hf.has_log_history_keys({k for s in shapes for k in s})
         kept_shape = np.array([not (hf_shaped and hf.is_summary(s)) for s in shapes], dtype=bool)
         more: list[str] = []
         if not kept_shape.all():
@@ -139,16 +130,15 @@ class _Records(ColumnStore):
         ordered = list(
             dict.fromkeys(k for s, keep in zip(shapes, on, strict=True) if keep for k in s)
         )
-        x_key = _x_key(ordered)
+        x_key = x_key_among(ordered)
         x_unit, note = x_axis(x_key)
         more += [note] if note else []
-        keep_names = tuple((columns or {}).keys())
         series, parsed = cells_series(
             int(kept.sum()),
             KeptCells(self, ordered, kept),
             source=source,
             x_key=x_key,
-            keep_names=keep_names,
+            keep_names=self.keep_names,
         )
         history = assemble(
             source=source,
@@ -160,11 +150,3 @@ class _Records(ColumnStore):
             directions=directions,
         )
         return with_notes(history, notes, first=True)
-
-
-def _x_key(keys: list[str]) -> str | None:
-    """``_records.find_x_key`` over the keys in order of first appearance."""
-    seen: dict[str, str] = {}
-    for k in keys:
-        seen.setdefault(k.lower(), k)
-    return next((seen[c] for c in X_KEYS if c in seen), None)

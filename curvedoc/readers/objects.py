@@ -24,7 +24,7 @@ from curvedoc.errors import CurvedocError, InputError
 from curvedoc.model import History
 from curvedoc.readers._assemble import Series, assemble, clean_error
 from curvedoc.readers._numeric import parse_objects
-from curvedoc.readers._records import X_KEYS
+from curvedoc.readers._records import X_KEYS, x_unit_of
 from curvedoc.readers.json_formats import read_value
 from curvedoc.readers.keras_history import (
     as_list,
@@ -76,7 +76,7 @@ def read_dataframe(
         if xcol.text_rows:
             raise InputError("the x column holds text, not numbers", path=source, field=x_name)
         x = xcol.values
-        x_unit = "epoch" if x_name.lower() in ("epoch", "epochs") else "step"
+        x_unit = x_unit_of(x_name)
     parsed = {k: parse_objects(v) for k, v in cols.items() if k != x_name}
     text = [k for k, c in parsed.items() if c.text_rows]
     if text:

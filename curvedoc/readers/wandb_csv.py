@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from curvedoc.errors import InputError
 from curvedoc.model import History
 from curvedoc.readers._assemble import Series, assemble
+from curvedoc.readers._records import x_unit_of
 from curvedoc.readers._table import Table, table_series, x_from_column
 
 FORMATS: tuple[tuple[str, str], ...] = (
@@ -64,7 +65,7 @@ def read_wandb_table(
         out_notes.append(f"{len(envelope)} __MIN/__MAX envelope column(s) dropped")
     if len(runs) > 1:
         out_notes.append(f"{len(runs)} runs in one export: {', '.join(sorted(runs))}")
-    x_unit = "epoch" if x_name.lower() in ("epoch", "epochs") else "step"
+    x_unit = x_unit_of(x_name)
     return assemble(
         source=source,
         fmt="wandb-csv",
