@@ -695,7 +695,7 @@ def _fewer_collections() -> None:
     it makes is still collected."""
     import gc
 
-    gc.set_threshold(500_000, 50, 100)
+    gc.set_threshold(100_000, 50, 100)
 
 
 def run() -> NoReturn:

@@ -146,7 +146,7 @@ def _run_kind(folder: Path) -> str | None:
 #: What the default number of workers weighs: a worker's own start-up (a Python interpreter
 #: importing numpy and curvedoc), and the work of one small run and of one byte of a large log
 #: (``benchmarks/run.py``: 4-7 ms per 20-epoch run, 1.3 s for a 37 MB CSV, on a 2-core VM).
-WORKER_START_S = 0.3
+_WORKER_START_S = 0.3
 _PER_RUN_S = 0.006
 _PER_BYTE_S = 35e-9
 
@@ -175,7 +175,7 @@ def worth_workers(items: Sequence[_Item], workers: int) -> bool:
     dozen small runs is diagnosed in this process before a pool would have started. A few
     large logs are worth it."""
     serial = sum(map(_work_s, items))
-    return WORKER_START_S + serial / workers < serial
+    return _WORKER_START_S + serial / workers < serial
 
 
 def _chunks(items: list[_Item], workers: int) -> list[list[_Item]]:

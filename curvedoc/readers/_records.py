@@ -132,7 +132,7 @@ def records_series(
 IntArray = npt.NDArray[np.signedinteger[Any]]
 
 #: For every key, the records (by number) that carry it and its values: raw JSON values, or a
-#: column already parsed (the streamed ``trainer_state.json``).
+#: column already parsed (the streamed readers, :mod:`._streaming`).
 Cells = Mapping[str, tuple[Sequence[int] | IntArray, Sequence[object] | NumericColumn]]
 
 
