@@ -58,6 +58,20 @@ def stem(name: str) -> str:
     return s or "loss"
 
 
+def group_of(name: str) -> str:
+    """What comes before a curve name's split word: the model or phase it belongs to.
+
+    ``fine_tune_val_loss`` and ``fine_tune_val_accuracy`` belong to ``fine_tune``, ``cls_val_loss``
+    to ``cls``; ``val_accuracy``, ``eval_wer`` and names without a split word
+    (``metrics/mAP50(B)``) to the unnamed main group. A rule that reads a validation metric
+    beside a validation loss reads one of the same group: a file that logs two models or two
+    training phases has a metric for each.
+    """
+    m = _SPLIT_TOKENS.search(name.strip())
+    head = name.strip()[: m.start()] if m else ""
+    return re.sub(r"[_/\-. ]+", "_", head).strip("_").lower()
+
+
 class Context:
     """Derived data for one :class:`History`; cheap to build, lazy to fill."""
 

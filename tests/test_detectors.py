@@ -340,6 +340,59 @@ def test_val_loss_up_with_accuracy_down_stays_overfitting() -> None:
     assert "overconfidence" not in rules(r)
 
 
+def test_overconfidence_needs_every_metric_of_the_loss_not_worse() -> None:
+    """Precision up while recall falls (a detector trading one for the other): the model is not
+    "not worse", so the rise stays overfitting."""
+    e = np.arange(1, 31)
+    r = diagnose(
+        curve("loss", "train_loss", 0.05 + np.exp(-e / 5)),
+        curve("val_loss", "val_loss", 0.4 + 0.002 * (e - 10) ** 2),
+        curve("precision", "val_metric", 0.95 - 0.3 * np.exp(-e / 6), direction="max"),
+        curve("recall", "val_metric", 0.9 - 0.001 * (e - 10) ** 2, direction="max"),
+    )
+    assert "overconfidence" not in rules(r)
+    assert "overfitting" in rules(r)
+
+
+def test_overconfidence_reads_the_metrics_of_the_same_model_or_phase() -> None:
+    """A Keras history of two phases: the fine-tuning loss rises; the first phase's accuracy,
+    also numbered by epoch, is no evidence about it."""
+    e = np.arange(1, 31)
+    rising = 0.4 + 0.002 * (e - 10) ** 2
+    improving = 0.95 - 0.3 * np.exp(-e / 6)
+    falling = 0.9 - 0.001 * (e - 10) ** 2
+    r = diagnose(
+        curve("fine_tune_loss", "train_loss", 0.05 + np.exp(-e / 5)),
+        curve("fine_tune_val_loss", "val_loss", rising),
+        curve("val_accuracy", "val_metric", improving, direction="max"),
+        curve("fine_tune_val_accuracy", "val_metric", falling, direction="max"),
+    )
+    assert "overconfidence" not in rules(r)
+    r = diagnose(
+        curve("fine_tune_loss", "train_loss", 0.05 + np.exp(-e / 5)),
+        curve("fine_tune_val_loss", "val_loss", rising),
+        curve("val_accuracy", "val_metric", falling, direction="max"),
+        curve("fine_tune_val_accuracy", "val_metric", improving, direction="max"),
+    )
+    assert finding(r, "overconfidence").evidence["metric"] == "fine_tune_val_accuracy"
+
+
+def test_overconfidence_quotes_the_metrics_best_since_the_losss_best() -> None:
+    """An accuracy that peaked early (a model predicting the majority class) and recovers after
+    the loss's best: the best quoted is the one of the stretch the finding is about."""
+    e = np.arange(1, 31)
+    acc = 0.95 - 0.3 * np.exp(-e / 6)
+    acc[0] = 0.99
+    r = diagnose(
+        curve("loss", "train_loss", 0.05 + np.exp(-e / 5)),
+        curve("val_loss", "val_loss", 0.4 + 0.002 * (e - 10) ** 2),
+        curve("val_accuracy", "val_metric", acc, direction="max"),
+    )
+    f = finding(r, "overconfidence")
+    assert float(f.evidence["metric_best_x"] or 0) >= float(f.evidence["best_x"] or 0)
+    assert "0.99" not in f.message
+
+
 # -- val-better-than-train -------------------------------------------------------------------
 def test_validation_far_below_training_is_reported_as_a_unit_mismatch() -> None:
     e = np.arange(1, 31)
