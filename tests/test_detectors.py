@@ -78,6 +78,21 @@ def test_still_falling_run_is_not_converged_with_a_projection() -> None:
     assert any(a.param == "epochs" and a.action == "increase" for a in f.advice)
 
 
+@pytest.mark.parametrize(("scale", "fires"), [(1.0, False), (100.0, True)])
+def test_a_loss_in_its_last_digits_is_not_worth_more_training(scale: float, fires: bool) -> None:
+    """A cross-entropy that fell from 1.57 to 0.0007 (a real classifier at accuracy 1.0) still
+    halves every few evaluations; the same curve stopped a hundred times higher, at 0.07, has
+    more to give. Only the second is not-converged (or slow)."""
+    s = np.arange(10, 430, 10, dtype=float)
+    falling = 1.57 * np.exp(-(s - 10) / 30)
+    val = np.maximum(falling, 0.0007 * scale * np.exp(-(s - 420) / 120))
+    r = diagnose(
+        curve("loss", "train_loss", 1.3 * val, s, "step"),
+        curve("eval_loss", "val_loss", val, s, "step"),
+    )
+    assert bool(rules(r) & {"not-converged", "slow-convergence"}) is fires
+
+
 def test_noisy_step_run_with_warmup_and_cosine_is_clean() -> None:
     loss = noisy_decay()
     # A warmup bump: the loss rises a little while the LR ramps up.

@@ -11,6 +11,7 @@ from curvedoc.detectors.format import article, fmt_pct, fmt_value, fmt_x
 from curvedoc.detectors.progress import (
     Progress,
     judged_curves,
+    nearly_zero,
     progress,
     reliable,
     remaining_gain,
@@ -29,7 +30,8 @@ class NotConverged(Detector):
         meaningful further improvement within a reasonable extra time. It reports the projected
         asymptote, how many more epochs/steps it would take to get within ``within`` of it, and
         a bootstrap range for both. Not reported when the learning-rate schedule has annealed
-        to near zero by the end (see ``annealed_ratio``).
+        to near zero by the end (see ``annealed_ratio``), nor when the loss is already a
+        thousandth of the way from zero it started at (see ``min_left``).
 
     Why it matters:
         The run ended while it was still paying off: the model you have is worse than what the
@@ -57,6 +59,9 @@ class NotConverged(Detector):
         annealed_ratio: not reported when the logged learning rate ends below this fraction of
             its peak: an annealing schedule makes the loss fall at the end by design, and the
             log cannot tell that apart from training that stopped early.
+        min_left: not reported when the loss is already closer to zero than this fraction of
+            the distance it came: a cross-entropy from 1.57 down to 0.0007 still halves every few
+            evaluations, but what is left is in its last digits (default 0.001).
         min_rate: without a pinned-down projection (the fit heads to its bound), the run is
             still reported when it improves by at least this fraction per tenth of the run.
         max_extra: beyond this many run-lengths of extra training the curve is not "nearly
@@ -88,6 +93,7 @@ class NotConverged(Detector):
         max_extra: float = Field(gt=0)
         max_spread: float = Field(gt=0)
         annealed_ratio: float = Field(ge=0, le=1)
+        min_left: float = Field(ge=0, lt=1)
         min_rate: float = Field(gt=0)
 
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
@@ -96,6 +102,8 @@ class NotConverged(Detector):
             p = progress(ctx, curve, params.tail_fraction, params.within)
             if p is None or not p.best_near_end or p.trend_z > -params.trend_z:
                 continue
+            if nearly_zero(p, params.min_left):
+                continue  # what is left to gain is in the last digits
             if ctx.lr_annealed_at(p.final_x, params.annealed_ratio):
                 continue  # the schedule annealed: the late gains are its doing, not unused time
             obs = self._projected(p, params) or self._brisk(p, params)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from curvedoc.context import Context
 from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
-from curvedoc.detectors.progress import judged_curves, progress, remaining_gain
+from curvedoc.detectors.progress import judged_curves, nearly_zero, progress, remaining_gain
 from curvedoc.record import Field
 
 
@@ -49,6 +49,8 @@ class SlowConvergence(Detector):
         min_linearity: the recent pace must be at least this fraction of the pace since the
             first tenth of the run (a crawl keeps its pace; a converging curve slows down).
         annealed_ratio: the learning rate counts as annealed below this fraction of its peak.
+        min_left: not reported when the loss is already closer to zero than this fraction of
+            the distance it came (see ``not-converged``).
         lr_factor: the factor the advice proposes for the learning rate.
     """
 
@@ -72,6 +74,7 @@ class SlowConvergence(Detector):
         within: float = Field(gt=0, lt=1)
         min_gain: float = Field(gt=0)
         annealed_ratio: float = Field(ge=0, le=1)
+        min_left: float = Field(ge=0, lt=1)
         max_rate: float = Field(gt=0)
         min_linearity: float = Field(ge=0)
         lr_factor: float = Field(gt=1)
@@ -81,6 +84,8 @@ class SlowConvergence(Detector):
             p = progress(ctx, curve, params.tail_fraction, params.within)
             if p is None or not p.best_near_end or p.trend_z > -params.trend_z:
                 continue
+            if nearly_zero(p, params.min_left):
+                continue  # what is left to gain is in the last digits
             if ctx.lr_annealed_at(p.final_x, params.annealed_ratio):
                 continue
             if p.rate > params.max_rate:
