@@ -472,6 +472,27 @@ def test_constant_validation_accuracy_is_frozen() -> None:
     assert f.evidence["points"] == 18
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "direction", "fires"),
+    [
+        ("metrics/recall(B)", 1.0, "max", False),  # a YOLOv10 run: every object found, each epoch
+        ("val_accuracy", 100.0, "max", False),
+        ("eval_wer", 0.0, "min", False),
+        ("val_accuracy", 0.5, "max", True),  # chance: the model predicts one class
+        ("eval_wer", 1.0, "min", True),  # a WER of 1.0 is its worst, not its best
+    ],
+)
+def test_a_metric_pinned_at_its_best_possible_value_is_not_frozen(
+    name: str, value: float, direction: str, fires: bool
+) -> None:
+    e = np.arange(1, 11)
+    r = diagnose(
+        curve("loss", "train_loss", 0.7 + 0.5 * np.exp(-e / 3)),
+        curve(name, "val_metric", np.full(10, value), direction=direction),
+    )
+    assert ("frozen" in rules(r)) is fires
+
+
 def test_a_loss_converged_to_printed_zero_is_not_frozen() -> None:
     y = np.concatenate([np.linspace(2.0, 0.001, 20), np.full(30, 0.0001)])
     assert "frozen" not in rules(diagnose(curve("loss", "train_loss", y)))

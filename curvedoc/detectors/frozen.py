@@ -22,7 +22,10 @@ class Frozen(Detector):
         SageMaker Debugger's UnchangedTensor uses ``allclose``) — a gradient norm of exactly
         zero, a training loss stuck to the last digit, a validation accuracy that is the same
         number at every evaluation. A curve that got there after a large improvement (a loss
-        converged to ~0 and printed with four decimals) is not frozen, it is finished.
+        converged to ~0 and printed with four decimals) is not frozen, it is finished; so is a
+        validation metric pinned at its best possible value (an accuracy or recall of 1.0, or
+        100%, a WER of 0 at every evaluation): the validation set is solved, or too easy to
+        tell anything, but the model is not stuck.
 
     Why it matters:
         Nothing is being learned: the optimiser is not updating the weights (a frozen or
@@ -96,6 +99,8 @@ class Frozen(Detector):
             value = float(y[-1])
             if curve.role == "val_metric" and run_start > 1:
                 continue  # a validation metric that moved, then settled, converged (quantised)
+            if curve.role == "val_metric" and _at_its_best_possible(value, curve.direction, y):
+                continue  # recall 1.0 at every evaluation: solved (or too easy), not stuck
             if curve.role == "grad_norm" and value != 0:
                 continue  # a constant non-zero norm is a clipped, logged-after-clipping norm
             if run_start > 0 and curve.role != "grad_norm":  # a norm does not "improve" to 0
@@ -126,3 +131,11 @@ class Frozen(Detector):
                     "share": round(share, 3),
                 },
             )
+
+
+def _at_its_best_possible(value: float, direction: str, y: np.ndarray) -> bool:
+    """``value`` is the metric's ceiling (1 or 100 for a score, never exceeded) or its floor (0
+    for an error rate, never undercut)."""
+    if direction == "max":
+        return value in (1.0, 100.0) and value >= float(np.max(y))
+    return value == 0.0 and float(np.min(y)) >= 0.0
