@@ -93,6 +93,42 @@ class Context:
     def curves(self, *roles: str) -> tuple[Curve, ...]:
         return tuple(c for c in self.history.curves if c.role in roles)
 
+    @cached_property
+    def loss_terms(self) -> frozenset[str]:
+        """Training losses that are the logged terms of another logged training loss.
+
+        A physics-informed network logs its dynamics and boundary losses beside their sum, a
+        VAE its reconstruction and KL terms beside the ELBO. The optimiser minimises the sum:
+        one term rising while another falls is the trade-off it makes, not a run diverging,
+        and a real divergence shows in the sum. Recognised from the numbers, not the names:
+        two or more losses on the total's own steps that add up to it (within 1%, allowing
+        for the rounding of each) at 90% of them.
+        """
+        losses = self.curves("train_loss")
+        if len(losses) < 3:
+            return frozenset()
+        for total in losses:
+            terms = [c for c in losses if c is not total and np.array_equal(c.x, total.x)]
+            if len(terms) < 2:
+                continue
+            with np.errstate(all="ignore"):
+                added = np.sum([c.y for c in terms], axis=0)
+                ok = np.isfinite(added) & np.isfinite(total.y)
+                if int(ok.sum()) < 3:
+                    continue
+                gap = np.abs(added[ok] - total.y[ok])
+                close = gap <= 0.01 * np.abs(total.y[ok]) + 1e-4 * len(terms)
+            if float(np.mean(close)) >= 0.9:
+                return frozenset(c.name for c in terms)
+        return frozenset()
+
+    def judged_losses(self) -> tuple[Curve, ...]:
+        """The training losses a rule about "the loss" judges (all but :attr:`loss_terms`), or
+        the validation losses when no training loss is logged."""
+        terms = self.loss_terms
+        trains = tuple(c for c in self.curves("train_loss") if c.name not in terms)
+        return trains or self.curves("val_loss")
+
     def series(self, curve: Curve) -> Series:
         """Finite points of ``curve`` and their rolling-median smoothing (cached)."""
         cached = self._series.get(curve.name)

@@ -329,6 +329,40 @@ def test_rising_training_accuracy_is_not_stuck() -> None:
     assert "underfitting" not in rules(r)
 
 
+def _pinn_terms(n: int = 400) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A physics-informed network's three loss terms as Lightning logs them (rounded), where the
+    optimiser trades the first initial-condition term for the others."""
+    s = np.arange(49, 49 + 50 * n, 50, dtype=float)
+    t = np.arange(n)
+    noise = RNG.normal(0, 0.004, (3, n))
+    dynamics = 0.31 + 0.16 * np.exp(-t / 20) + noise[0]
+    omega = 0.15 - 0.11 * np.exp(-t / 15) + noise[1]  # rises from 0.04 to 0.15, and stays
+    theta = 0.16 + 0.24 * np.exp(-t / 15) + noise[2]
+    return s, dynamics, omega, theta
+
+
+def test_a_term_that_rises_while_its_logged_sum_falls_is_not_a_divergence() -> None:
+    s, dynamics, omega, theta = _pinn_terms()
+    terms = (
+        curve("dynamics_loss_step", "train_loss", dynamics, s, "step"),
+        curve("initial_omega_loss_step", "train_loss", omega, s, "step"),
+        curve("initial_theta_loss_step", "train_loss", theta, s, "step"),
+    )
+    total = np.round(dynamics + omega + theta, 6)
+    r = diagnose(*terms, curve("train_loss_step", "train_loss", total, s, "step"))
+    assert "divergence" not in rules(r)
+    # Without the sum nothing says the rise is a trade-off: the term is judged on its own.
+    assert "divergence" in rules(diagnose(*terms))
+    # And a sum that climbs away is still a divergence.
+    climbing = total + np.where(np.arange(s.size) > 200, 0.002 * (np.arange(s.size) - 200), 0)
+    terms_up = (
+        *terms[:2],
+        curve("initial_theta_loss_step", "train_loss", theta + climbing - total, s, "step"),
+    )
+    r = diagnose(*terms_up, curve("train_loss_step", "train_loss", climbing, s, "step"))
+    assert finding(r, "divergence").curves[0] == "train_loss_step"
+
+
 # -- overconfidence --------------------------------------------------------------------------
 def test_val_loss_up_with_accuracy_up_is_overconfidence_not_overfitting() -> None:
     e = np.arange(1, 31)

@@ -77,11 +77,12 @@ class Detector(ABC):
 
 
 class PerLossDetector(Detector):
-    """A rule judged on each training loss curve, or on each validation loss when the log has
-    no training loss (divergence, oscillation, plateau): the loop lives here once."""
+    """A rule judged on each training loss curve (not on the terms of a logged sum), or on each
+    validation loss when the log has no training loss (divergence, oscillation, plateau): the
+    loop lives here once."""
 
     def detect(self, ctx: Context, params: Any) -> Iterator[Observation]:
-        for curve in ctx.curves("train_loss") or ctx.curves("val_loss"):
+        for curve in ctx.judged_losses():
             obs = self._curve(ctx, curve, params)
             if obs is not None:
                 yield obs

@@ -22,6 +22,9 @@ class Divergence(PerLossDetector):
         — the median of the last part of the run, or the last finite value before it turned
         NaN/Inf — sits far above the best level it reached, after a sustained climb. The climb is
         measured against the curve's own scale: the loss it started from and the best it reached.
+        When the log has a loss and its terms (a physics-informed network's dynamics and
+        boundary losses beside their sum; found from the numbers adding up), the sum is judged:
+        one term rising while another falls is the trade-off the optimiser makes.
 
     Why it matters:
         A diverging run is broken: the optimiser is stepping out of the basin it found, usually
