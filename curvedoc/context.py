@@ -101,8 +101,8 @@ class Context:
         VAE its reconstruction and KL terms beside the ELBO. The optimiser minimises the sum:
         one term rising while another falls is the trade-off it makes, not a run diverging,
         and a real divergence shows in the sum. Recognised from the numbers, not the names:
-        two or more losses on the total's own steps that add up to it (within 1%, allowing
-        for the rounding of each) at 90% of them.
+        two or more losses on the total's own steps that add up to it (within 1%, which also
+        absorbs the rounding of each) at 90% of them.
         """
         losses = self.curves("train_loss")
         if len(losses) < 3:
@@ -117,7 +117,7 @@ class Context:
                 if int(ok.sum()) < 3:
                     continue
                 gap = np.abs(added[ok] - total.y[ok])
-                close = gap <= 0.01 * np.abs(total.y[ok]) + 1e-4 * len(terms)
+                close = gap <= 0.01 * np.abs(total.y[ok])  # relative: scale-free
             if float(np.mean(close)) >= 0.9:
                 return frozenset(c.name for c in terms)
         return frozenset()

@@ -75,6 +75,9 @@ SUPERSEDES: tuple[tuple[str, str, str], ...] = (
     ("oscillation", "underfitting", "curve"),
     ("slow-convergence", "underfitting", "run"),
     ("oscillation", "plateau", "curve"),
+    # a run that barely learned has no stall-then-escape worth its own finding: the "escape"
+    # is a share of almost nothing
+    ("underfitting", "plateau", "curve"),
     ("overconfidence", "overfitting", "curve"),
     ("overfitting", "plateau", "curve"),
     ("warmup-instability", "gradient-explosion", "run"),

@@ -363,6 +363,22 @@ def test_a_term_that_rises_while_its_logged_sum_falls_is_not_a_divergence() -> N
     assert finding(r, "divergence").curves[0] == "train_loss_step"
 
 
+def test_a_run_that_barely_learned_is_underfitting_not_also_a_plateau() -> None:
+    """Shaped like a real eye-state CNN's log: the loss sits at ln 2 for 17 epochs, then drifts
+    4% lower, with validation alongside. Its 'escape' is most of almost nothing: one finding,
+    underfitting."""
+    e = np.arange(1, 40)
+    loss = np.where(e <= 17, 0.692, 0.692 - 0.03 * (1 - np.exp(-(e - 17) / 3)))
+    loss = loss + RNG.normal(0, 0.003, e.size)
+    val = 0.69 - 0.025 * (e / 36) + np.where(e > 36, 0.002 * (e - 36), 0)
+    r = diagnose(curve("loss", "train_loss", loss, e), curve("val_loss", "val_loss", val, e))
+    assert "underfitting" in rules(r)
+    assert "plateau" not in rules(r)
+    settings = resolve_settings(ignore=["underfitting"], config=None)  # the stall is still seen
+    history = History("test", "test", (curve("loss", "train_loss", loss, e),), {})
+    assert "plateau" in rules(engine.run(history, settings))
+
+
 # -- overconfidence --------------------------------------------------------------------------
 def test_val_loss_up_with_accuracy_up_is_overconfidence_not_overfitting() -> None:
     e = np.arange(1, 31)
