@@ -590,6 +590,18 @@ def test_bouncing_without_progress_is_oscillation() -> None:
     assert float(f.evidence["turns_pct"] or 0) > 80
 
 
+@pytest.mark.parametrize(("noise", "fires"), [(0.15, False), (0.35, True)])
+def test_batch_noise_of_a_fine_tune_is_not_oscillation(noise: float, fires: bool) -> None:
+    """A language-model fine-tune logged every 2 steps: a quick drop, then single batches
+    scattered ±15% (1.48 × MAD) around a flat level (a real MetaMath run). That is what batches
+    differ by; a bounce twice as large is the learning rate's doing."""
+    s = np.arange(2, 258, 2, dtype=float)
+    level = 0.57 + 0.16 * np.exp(-(s - 2) / 6)
+    y = level * (1 + noise * RNG.standard_normal(s.size))
+    r = diagnose(curve("loss", "train_loss", y, s, "step"), meta={"learning_rate": 2e-5})
+    assert ("oscillation" in rules(r)) is fires
+
+
 #: Epoch means after a fast first drop: swings of up to 30% with no new best (the shape of
 #: fixtures/keras-json/oscillation_cls4_sgd_lr1p6_batch16.json).
 SWING = np.array(

@@ -49,7 +49,9 @@ class Oscillation(PerLossDetector):
     Parameters:
         window_fraction: the share of the run, at its end, that is examined.
         min_points: fewest points in that window.
-        min_rel_amplitude: bounce (1.48 × MAD of the residuals) as a fraction of the level.
+        min_rel_amplitude: bounce (1.48 × MAD of the residuals) as a fraction of the level
+            (default 0.2: the loss of single batches in a language-model fine-tune varies by
+            about ±15% around its level at a healthy learning rate).
         min_vs_learned: bounce as a fraction of what the run learned before the window.
         min_rel_amplitude_means: the same, for epoch means of the training loss (bounce around
             the window's Theil–Sen trend, 1.48 × MAD).
