@@ -577,6 +577,30 @@ def test_annealed_schedule_is_not_slow_convergence() -> None:
     assert "slow-convergence" not in rules(r)
 
 
+@pytest.mark.parametrize(("peak", "fires"), [(34.0, False), (300.0, True)])
+def test_a_heavy_tailed_gradient_norm_has_no_spike_within_its_usual_range(
+    peak: float, fires: bool
+) -> None:
+    """Shaped like a real preference-tuning log, one point per step: the norm falls from ~20
+    to ~0.5 on most batches while more and more batches (up to one in three) reach 10-35.
+    Another 34 there is its usual upper range, however far above the running median; a 300
+    is not."""
+    s = np.arange(1, 201, dtype=float)
+    low = np.exp(np.linspace(np.log(20), np.log(0.5), s.size) + RNG.normal(0, 0.5, s.size))
+    hard = RNG.random(s.size) < np.linspace(0, 0.3, s.size)
+    norm = np.where(hard, RNG.uniform(10, 35, s.size), low)
+    norm[169:173] = (0.4, peak, 0.5, 0.4)
+    loss = 0.7 * np.exp(-s / 60) + 0.02 + RNG.normal(0, 0.01, s.size)
+    r = diagnose(
+        curve("loss", "train_loss", loss, s, "step"),
+        curve("grad_norm", "grad_norm", norm, s, "step"),
+    )
+    fired = "gradient-explosion" in rules(r)
+    assert fired is fires
+    if fired:
+        assert finding(r, "gradient-explosion").evidence["max_spike_value"] == peak
+
+
 # -- oscillation -----------------------------------------------------------------------------
 def test_bouncing_without_progress_is_oscillation() -> None:
     e = np.arange(1, 31)

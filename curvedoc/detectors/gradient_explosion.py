@@ -11,7 +11,7 @@ from curvedoc import signal
 from curvedoc.context import Context
 from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import fmt_value, fmt_x
-from curvedoc.model import Curve
+from curvedoc.model import Curve, FloatArray
 from curvedoc.record import Field
 
 
@@ -21,7 +21,8 @@ class GradientExplosion(Detector):
     What it detects:
         Points that jump far above the curve's own running level and come back down: at least
         ``min_ratio`` times the rolling median *and* ``z_threshold`` robust standard deviations
-        above it (median/MAD of the residuals, so ordinary mini-batch noise does not count). It
+        above it (median/MAD of the residuals, so ordinary mini-batch noise does not count); a
+        gradient-norm spike must also reach twice the norm's 90th percentile (``min_vs_p90``). It
         uses ``grad_norm`` when the log has it and the training loss otherwise. Spikes during
         the learning-rate warmup and right after a warm restart are expected and ignored; a
         spike that never comes back down is a divergence, not a spike.
@@ -51,6 +52,10 @@ class GradientExplosion(Detector):
         min_height: for a loss, a spike must also rise by this fraction of the loss's whole range
             (its start minus its best): a loss near zero, logged with 4 decimals, jumping from
             0.0003 to 0.0008 is a ratio of 2.7 but not an event.
+        min_vs_p90: for a gradient norm, a spike must also reach this many times the 90th
+            percentile of the norm's other points (the clip value the advice proposes): a
+            heavy-tailed norm (a DPO or LoRA run) reaches 30 one step in ten, and a 34 among
+            them is not an event.
     """
 
     code = "CD302"
@@ -76,6 +81,15 @@ class GradientExplosion(Detector):
         min_points: int = Field(ge=5)
         recovery_points: int = Field(ge=1)
         min_height: float = Field(ge=0)
+        min_vs_p90: float = Field(ge=0)
+
+    @staticmethod
+    def _usual_top(y: FloatArray, events: list[tuple[int, int]]) -> float:
+        """The 90th percentile of ``y`` without the spikes' points: where the usual range ends."""
+        spike_mask = np.zeros(y.size, dtype=bool)
+        for i, j in events:
+            spike_mask[i : j + 1] = True
+        return signal.percentile(y[~spike_mask], 90, overwrite=True)  # our own copy
 
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
         grads = ctx.curves("grad_norm")
@@ -155,6 +169,14 @@ class GradientExplosion(Detector):
             if j - i + 1 > max(3, p.recovery_points):
                 continue
             events.append((i, j))
+        if is_grad and events:
+            # A norm's spike must also stand out from the range the norm usually reaches: one
+            # step in ten reaches its 90th percentile, so a point near it is ordinary (and
+            # clipping there, the advice, would not even touch it).
+            top = self._usual_top(y, events)
+            events = [
+                (i, j) for i, j in events if float(np.max(y[i : j + 1])) >= p.min_vs_p90 * top
+            ]
         if not events:
             return None
         peaks = [i + int(np.argmax(z[i : j + 1])) for i, j in events]
@@ -174,10 +196,7 @@ class GradientExplosion(Detector):
         }
         del z, base, hot  # full-length, and no longer needed: the clip percentile needs room
         if is_grad:
-            spike_mask = np.zeros(n, dtype=bool)
-            for i, j in events:
-                spike_mask[i : j + 1] = True
-            clip = signal.percentile(y[~spike_mask], 90, overwrite=True)  # our own copy
+            clip = self._usual_top(y, events)
             evidence["clip_value"] = float(f"{clip:.2g}")
             evidence["clip_fraction"] = round(float(np.mean(y > clip)), 3)
         lr = ctx.lr_at(float(x[peaks[0]]))
