@@ -274,6 +274,25 @@ class Context:
             return None
         return float(xs[peak])
 
+    @cached_property
+    def steps_per_epoch(self) -> float | None:
+        """Optimiser steps per epoch when the log says (a Hugging Face state's fractional
+        ``epoch``, a Keras history's ``params``), else None."""
+        spe = self.meta.get("steps_per_epoch")
+        if isinstance(spe, bool) or not isinstance(spe, int | float):
+            return None
+        return float(spe) if math.isfinite(spe) and spe > 1 else None
+
+    def at_epoch_start(self, x: float, slack: float) -> bool:
+        """True when step ``x`` is within ``slack`` steps (or 5% of an epoch) of an epoch's
+        start, on a log of steps whose steps per epoch are known and span ten slacks at least
+        (with fewer points per epoch every step is near one)."""
+        spe = self.steps_per_epoch
+        if spe is None or spe < 10 * slack or x < 0.5 * spe:
+            return False
+        off = x % spe
+        return min(off, spe - off) <= max(0.05 * spe, slack)
+
     def near_lr_change(self, x0: float, x1: float) -> bool:
         """True when an LR drop or restart happened within [x0, x1]."""
         for xs in (self.lr_drops, self.lr_rises):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from curvedoc import signal
 from curvedoc.context import Context
 from curvedoc.detectors.base import DetectorParams, Observation, PerLossDetector
 from curvedoc.detectors.format import fmt_pct, fmt_value, fmt_x
-from curvedoc.model import Curve
+from curvedoc.model import Curve, FloatArray
 from curvedoc.record import Field
 
 
@@ -21,7 +23,11 @@ class Plateau(PerLossDetector):
         again by a meaningful amount. A flat stretch that *ends* the run is convergence (or
         underfitting), not a plateau; a flat stretch that ends at a learning-rate drop, or
         with a single step-like drop where no learning rate is logged, is a step-decay schedule
-        doing its job; a flat start during the LR warmup is expected. None of those are reported.
+        doing its job; a flat start during the LR warmup is expected; a multi-epoch fine-tune's
+        loss, flat within each epoch and dropping where the next begins (the model sees its
+        examples again), is a staircase of epochs; and a steady, noisy decline is flat for a
+        while somewhere by chance, which the logged points' slopes tell apart (``stall_z``).
+        None of those are reported.
 
     Why it matters:
         The steps spent on the plateau bought nothing: on a long run that is a large share of
@@ -49,6 +55,10 @@ class Plateau(PerLossDetector):
         max_stall_pace: the stall's rate of improvement may be at most this fraction of the rate
             after it.
         max_bins: long runs are reduced to this many bins before the search (keeps it O(n)).
+        stall_z: the logged points of the stall must fall slower than those of as long a
+            stretch after it by this many standard errors of the difference (least-squares
+            slopes, with the noise of the whole curve's points): a steady, noisy decline is
+            flat for a while somewhere by chance.
     """
 
     code = "CD401"
@@ -74,6 +84,21 @@ class Plateau(PerLossDetector):
         escape_vs_stall: float = Field(ge=0)
         max_stall_pace: float = Field(gt=0, le=1)
         max_bins: int = Field(ge=20)
+        stall_z: float = Field(ge=0)
+
+    @staticmethod
+    def _raw_pace(x: FloatArray, y: FloatArray, x0: float, x1: float) -> tuple[float, float]:
+        """How fast the logged points between ``x0`` and ``x1`` fall (least-squares slope), and
+        the variance of that pace per unit of point noise (0 and inf for fewer than three)."""
+        inside = (x >= x0) & (x <= x1)
+        if int(np.count_nonzero(inside)) < 3:
+            return 0.0, math.inf
+        xi, yi = x[inside], y[inside]
+        dx = xi - np.mean(xi)
+        sxx = float(np.dot(dx, dx))
+        if sxx <= 0:
+            return 0.0, math.inf
+        return -float(np.dot(dx, yi - np.mean(yi))) / sxx, 1.0 / sxx
 
     def _curve(self, ctx: Context, curve: Curve, p: Params) -> Observation | None:
         series = ctx.series(curve)
@@ -110,6 +135,7 @@ class Plateau(PerLossDetector):
             candidates.append((length, i, j))
         candidates.sort(reverse=True)
         warm = ctx.warmup_end
+        unit_is_step = curve.x_unit == "step"
         for length, i, j in candidates:
             x0, x1 = float(xs[i]), float(xs[j])
             npts = int(np.count_nonzero((x_raw >= x0) & (x_raw <= x1)))
@@ -132,6 +158,20 @@ class Plateau(PerLossDetector):
             pace_after = escape / max(float(xs[j + 1 + k_best] - xs[j]), 1e-300)
             if pace_stall > p.max_stall_pace * pace_after:
                 continue
+            # And on the logged points themselves: a noisy curve falling at an even pace looks
+            # flat for a while somewhere (the stretch is picked among many), so the stall must
+            # be flatter than the pace after it by more than the points' noise allows.
+            y_raw = sign * series.y
+            slow, var_slow = self._raw_pace(x_raw, y_raw, x0, x1)
+            # right after it, over as long a stretch (a window that ended at the best point
+            # after it would lean towards a steep pace)
+            x_after = min(x1 + (x1 - x0), float(xs[j + 1 + k_best]))
+            fast, var_fast = self._raw_pace(x_raw, y_raw, x1, x_after)
+            # with the noise of the whole curve: the stall was picked for its narrow band, so
+            # its own spread would understate it
+            se = raw_noise * math.sqrt(var_slow + var_fast)
+            if math.isfinite(se) and fast - slow < p.stall_z * se:
+                continue
             # An escape climbs down from the stall; a curve that first jumps *above* the stall
             # (an augmentation switch, a restart) has changed regime, it did not escape.
             if float(np.max(after[: k_best + 1])) > hi + 0.5 * (hi - lo):
@@ -153,6 +193,17 @@ class Plateau(PerLossDetector):
                 seg = s[j:]
                 steepest = float(np.max(seg[:-2] - seg[2:])) if seg.size > 2 else escape
                 if steepest >= 0.6 * escape:
+                    continue
+                # A multi-epoch fine-tune's loss is flat within an epoch and drops where the
+                # next begins (the model sees the same examples again): a staircase of
+                # epochs, not a stall the optimiser escaped.
+                if (
+                    unit_is_step
+                    and seg.size > 2
+                    and ctx.at_epoch_start(
+                        float(xs[j + 1 + int(np.argmax(seg[:-2] - seg[2:]))]), span / m
+                    )
+                ):
                     continue
             unit = curve.x_unit
             frac = length / span
