@@ -122,12 +122,16 @@ class Context:
                 return frozenset(c.name for c in terms)
         return frozenset()
 
-    def judged_losses(self) -> tuple[Curve, ...]:
-        """The training losses a rule about "the loss" judges (all but :attr:`loss_terms`), or
-        the validation losses when no training loss is logged."""
+    def train_losses(self) -> tuple[Curve, ...]:
+        """The training losses the run optimises: all but the terms of a logged sum
+        (:attr:`loss_terms`), which the rules about a training loss judge through the sum."""
         terms = self.loss_terms
-        trains = tuple(c for c in self.curves("train_loss") if c.name not in terms)
-        return trains or self.curves("val_loss")
+        return tuple(c for c in self.curves("train_loss") if c.name not in terms)
+
+    def judged_losses(self) -> tuple[Curve, ...]:
+        """The training losses a rule about "the loss" judges (:meth:`train_losses`), or the
+        validation losses when no training loss is logged."""
+        return self.train_losses() or self.curves("val_loss")
 
     def series(self, curve: Curve) -> Series:
         """Finite points of ``curve`` and their rolling-median smoothing (cached)."""

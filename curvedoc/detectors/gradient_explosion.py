@@ -96,11 +96,7 @@ class GradientExplosion(Detector):
         # Without a gradient norm, the loss: but not single mini-batches that the log also
         # averages per epoch (one hard batch is not an explosion, and nothing else tells).
         # Nor the terms of a logged sum: a spike in one term is a spike in the sum.
-        curves = grads or tuple(
-            c
-            for c in ctx.curves("train_loss")
-            if ctx.epoch_mean(c) is None and c.name not in ctx.loss_terms
-        )
+        curves = grads or tuple(c for c in ctx.train_losses() if ctx.epoch_mean(c) is None)
         for curve in curves:
             obs = self._curve(ctx, curve, params)
             if obs is not None:

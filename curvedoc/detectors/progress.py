@@ -39,8 +39,9 @@ class Progress:
 
 def judged_curves(ctx: Context) -> tuple[Curve, ...]:
     """The curves whose end decides "train longer?": validation losses when logged (more
-    training only helps if *they* still improve), else training losses."""
-    return ctx.curves("val_loss") or ctx.curves("train_loss")
+    training only helps if *they* still improve), else training losses (a logged sum, not its
+    terms)."""
+    return ctx.curves("val_loss") or ctx.train_losses()
 
 
 def progress(ctx: Context, curve: Curve, tail_fraction: float, within: float) -> Progress | None:

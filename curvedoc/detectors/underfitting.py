@@ -134,7 +134,7 @@ class Underfitting(Detector):
 
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
         pairs = {t.name: v for t, v in ctx.pairs()}
-        for curve in ctx.curves("train_loss"):
+        for curve in ctx.train_losses():
             obs = self._curve(ctx, curve, pairs.get(curve.name), params)
             if obs is not None:
                 yield obs

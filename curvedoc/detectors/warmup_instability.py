@@ -66,7 +66,7 @@ class WarmupInstability(Detector):
     def detect(self, ctx: Context, params: Params) -> Iterator[Observation]:
         if ctx.warmup_end is not None:
             return
-        for curve in ctx.curves("train_loss"):
+        for curve in ctx.train_losses():
             s = ctx.series(curve)
             if s.n < params.min_points or s.y[0] <= 0:
                 continue
