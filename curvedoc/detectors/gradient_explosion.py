@@ -165,22 +165,28 @@ class GradientExplosion(Detector):
             if j - i + 1 > max(3, p.recovery_points):
                 continue
             events.append((i, j))
-        if is_grad and events:
-            # A norm's spike must also stand out from the range the norm usually reaches: one
-            # step in ten reaches its 90th percentile, so a point near it is ordinary (and
-            # clipping there, the advice, would not even touch it).
-            top = self._usual_top(y, events)
-            events = [
-                (i, j) for i, j in events if float(np.max(y[i : j + 1])) >= p.min_vs_p90 * top
-            ]
         if not events:
             return None
         peaks = [i + int(np.argmax(z[i : j + 1])) for i, j in events]
         ratios = np.exp(z[peaks] * scale) if positive else y[peaks] / np.abs(base[peaks])
+        baselines = base[peaks] if in_y_units else np.exp(base[peaks])
+        del z, base, hot  # full-length, and no longer needed: the percentile needs room
+        clip = None
+        if is_grad:
+            # A norm's spike must also stand out from the range the norm usually reaches: one
+            # step in ten reaches its 90th percentile (without the spikes), so a point near it
+            # is ordinary (and clipping there, the advice, would not even touch it).
+            clip = self._usual_top(y, events)
+            kept = [n for n, k in enumerate(peaks) if float(y[k]) >= p.min_vs_p90 * clip]
+            if not kept:
+                return None
+            events = [events[n] for n in kept]
+            peaks = [peaks[n] for n in kept]
+            ratios, baselines = ratios[kept], baselines[kept]
         top = int(np.argmax(ratios))
         k = peaks[top]
         sign = -1.0 if curve.direction == "max" else 1.0
-        baseline = float(base[k]) if in_y_units else float(np.exp(base[k]))
+        baseline = float(baselines[top])
         evidence: dict[str, float | int | str | bool | None] = {
             "spikes": len(events),
             "first_spike_x": float(x[peaks[0]]),
@@ -190,9 +196,7 @@ class GradientExplosion(Detector):
             "baseline": sign * baseline,
             "source": curve.name,
         }
-        del z, base, hot  # full-length, and no longer needed: the clip percentile needs room
-        if is_grad:
-            clip = self._usual_top(y, events)
+        if clip is not None:
             evidence["clip_value"] = float(f"{clip:.2g}")
             evidence["clip_fraction"] = round(float(np.mean(y > clip)), 3)
         lr = ctx.lr_at(float(x[peaks[0]]))

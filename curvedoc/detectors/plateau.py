@@ -161,12 +161,12 @@ class Plateau(PerLossDetector):
             # And on the logged points themselves: a noisy curve falling at an even pace looks
             # flat for a while somewhere (the stretch is picked among many), so the stall must
             # be flatter than the pace after it by more than the points' noise allows.
-            y_raw = sign * series.y
-            slow, var_slow = self._raw_pace(x_raw, y_raw, x0, x1)
+            slow, var_slow = self._raw_pace(x_raw, series.y, x0, x1)
             # right after it, over as long a stretch (a window that ended at the best point
             # after it would lean towards a steep pace)
             x_after = min(x1 + (x1 - x0), float(xs[j + 1 + k_best]))
-            fast, var_fast = self._raw_pace(x_raw, y_raw, x1, x_after)
+            fast, var_fast = self._raw_pace(x_raw, series.y, x1, x_after)
+            slow, fast = sign * slow, sign * fast  # (paces of the curve read as a loss)
             # with the noise of the whole curve: the stall was picked for its narrow band, so
             # its own spread would understate it
             se = raw_noise * math.sqrt(var_slow + var_fast)
