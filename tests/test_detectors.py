@@ -582,6 +582,23 @@ def test_a_metric_pinned_at_its_best_possible_value_is_not_frozen(
     assert ("frozen" in rules(r)) is fires
 
 
+def test_a_loss_term_zero_throughout_beside_moving_losses_is_not_frozen() -> None:
+    """YOLOv5 with one class logs its class loss as 0 at every epoch, train and val: a term the
+    model does not use. A run's only loss stuck at 0 is still frozen (a real SFT log: 0.0 at
+    every step, its gradient norm NaN)."""
+    e = np.arange(0, 50, dtype=float)
+    box = 0.1 * np.exp(-e / 20) + 0.03
+    zero = np.zeros(e.size)
+    r = diagnose(
+        curve("train/box_loss", "train_loss", box, e),
+        curve("train/cls_loss", "train_loss", zero, e),
+        curve("val/box_loss", "val_loss", box * 1.1, e),
+        curve("val/cls_loss", "val_loss", zero, e),
+    )
+    assert "frozen" not in rules(r)
+    assert "frozen" in rules(diagnose(curve("loss", "train_loss", zero, e)))
+
+
 def test_a_loss_converged_to_printed_zero_is_not_frozen() -> None:
     y = np.concatenate([np.linspace(2.0, 0.001, 20), np.full(30, 0.0001)])
     assert "frozen" not in rules(diagnose(curve("loss", "train_loss", y)))
@@ -663,6 +680,21 @@ def test_batch_noise_of_a_fine_tune_is_not_oscillation(noise: float, fires: bool
     y = level * (1 + noise * RNG.standard_normal(s.size))
     r = diagnose(curve("loss", "train_loss", y, s, "step"), meta={"learning_rate": 2e-5})
     assert ("oscillation" in rules(r)) is fires
+
+
+def test_a_loss_in_its_last_digits_does_not_oscillate() -> None:
+    """Epoch means of a Keras loss that fell from 21 to 0.011 (a real QuickDraw run), bouncing
+    ±22% of that: a large share of almost nothing. The same bounce is read when the loss is
+    judged without min_left."""
+    e = np.arange(1, 1001, dtype=float)
+    loss = 0.011 + 21 * np.exp(-e / 15)
+    loss[500:] *= 1 + 0.3 * np.sign(np.sin(1.7 * e[500:]))
+    loss *= np.exp(RNG.normal(0, 0.05, e.size))
+    r = diagnose(curve("loss", "train_loss", loss, e))
+    assert "oscillation" not in rules(r)
+    loose = resolve_settings(config=None, set_params={"oscillation.min_left": 0})
+    history = History("test", "test", (curve("loss", "train_loss", loss, e),), {})
+    assert "oscillation" in rules(engine.run(history, loose))
 
 
 #: Epoch means after a fast first drop: swings of up to 30% with no new best (the shape of

@@ -76,6 +76,20 @@ def test_keras_json_late_key_is_aligned_to_the_end(tmp_path: Path) -> None:
     assert any("learning_rate: 2 values for 5 epochs" in n for n in h.notes)
 
 
+def test_keras_history_under_one_key_is_a_keras_history(tmp_path: Path) -> None:
+    """A history saved inside a dict (of folds, of runs: a real QuickDraw log keeps it under
+    "0") has the shape of a one-data-set XGBoost evals_result; its val_ names say Keras."""
+    history = {"acc": [0.5, 0.8, 0.9], "loss": [2.0, 1.0, 0.5], "val_acc": [0.4, 0.5, 0.5]}
+    history["val_loss"] = [2.1, 1.5, 1.6]
+    h = read_path(write(tmp_path, "h.json", json.dumps({"0": history})))
+    assert h.format == "keras-json"
+    assert {c.name: c.role for c in h.curves}["val_loss"] == "val_loss"
+    assert any("under the key '0'" in n for n in h.notes)
+    # a boosting library's single data set keeps its metric names (no val_ twins)
+    one_set = {"validation_0": {"logloss": [0.6, 0.5, 0.4], "error": [0.3, 0.2, 0.1]}}
+    assert read_path(write(tmp_path, "x.json", json.dumps(one_set))).format == "xgboost-json"
+
+
 def test_keras_json_two_model_prefixes(tmp_path: Path) -> None:
     data = {
         "reg_loss": [3, 2, 1, 0.5],

@@ -10,6 +10,7 @@ from curvedoc import signal
 from curvedoc.context import Context
 from curvedoc.detectors.base import Detector, DetectorParams, Observation
 from curvedoc.detectors.format import fmt_value, fmt_x
+from curvedoc.model import Curve
 from curvedoc.record import Field
 
 
@@ -21,7 +22,9 @@ class Frozen(Detector):
         points long, where the curve does not change beyond floating-point noise (``rtol``, as
         SageMaker Debugger's UnchangedTensor uses ``allclose``) — a gradient norm of exactly
         zero, a training loss stuck to the last digit, a validation accuracy that is the same
-        number at every evaluation. A curve that got there after a large improvement (a loss
+        number at every evaluation (a loss that is zero throughout while the run's other losses
+        move is a term the model does not use, such as a one-class detector's class loss, and
+        is left alone). A curve that got there after a large improvement (a loss
         converged to ~0 and printed with four decimals) is not frozen, it is finished; so is a
         validation metric pinned at its best possible value (an accuracy or recall of 1.0, or
         100%, a WER of 0 at every evaluation): the validation set is solved, or too easy to
@@ -103,6 +106,8 @@ class Frozen(Detector):
                 continue  # recall 1.0 at every evaluation: solved (or too easy), not stuck
             if curve.role == "grad_norm" and value != 0:
                 continue  # a constant non-zero norm is a clipped, logged-after-clipping norm
+            if value == 0 and count == s.n and _a_switched_off_term(ctx, curve):
+                continue  # YOLOv5's class loss with one class: zero by construction
             if run_start > 0 and curve.role != "grad_norm":  # a norm does not "improve" to 0
                 first = signal.oriented(y[:1], curve.direction)[0]
                 now = signal.oriented(np.array([value]), curve.direction)[0]
@@ -131,6 +136,21 @@ class Frozen(Detector):
                     "share": round(share, 3),
                 },
             )
+
+
+def _a_switched_off_term(ctx: Context, curve: Curve) -> bool:
+    """``curve`` is a loss that is exactly zero at every point while another loss of the run
+    moves: a term its model does not use (the class loss of a one-class detector), not a
+    run that stopped learning, which would leave every loss still."""
+    if curve.role not in ("train_loss", "val_loss"):
+        return False
+    for other in ctx.curves("train_loss", "val_loss"):
+        if other is curve:
+            continue
+        y = ctx.series(other).y
+        if y.size >= 2 and float(np.max(y)) > float(np.min(y)):
+            return True
+    return False
 
 
 def _at_its_best_possible(value: float, direction: str, y: np.ndarray) -> bool:

@@ -61,6 +61,9 @@ class Oscillation(PerLossDetector):
         progress_z: the window counts as "no progress" when its Mann–Kendall z is above
             ``-progress_z``.
         lr_factor: the factor the advice proposes for the learning rate.
+        min_left: not reported when the loss is already closer to zero than this fraction of
+            the distance it came (a Keras loss from 21 down to 0.011: its bounce is in the last
+            digits; see ``not-converged``).
     """
 
     code = "CD303"
@@ -88,6 +91,7 @@ class Oscillation(PerLossDetector):
         min_turns: float = Field(ge=0, le=1)
         progress_z: float = Field(gt=0)
         lr_factor: float = Field(gt=0, lt=1)
+        min_left: float = Field(ge=0, lt=1)
 
     def _curve(self, ctx: Context, curve: Curve, p: Params) -> Observation | None:
         mean = ctx.epoch_mean(curve)  # judge epoch means, not single batches
@@ -105,6 +109,9 @@ class Oscillation(PerLossDetector):
         level = float(signal.median(win))
         if level == 0:
             return None
+        came = float(signal.median(y[: min(3, s.n)])) - level
+        if came > 0 and abs(level) < p.min_left * came:
+            return None  # a loss in its last digits bounces by a large share of almost nothing
         d = np.diff(win)
         d = d[d != 0]
         turns = float(np.mean(np.sign(d[1:]) != np.sign(d[:-1]))) if d.size > 2 else 0.0

@@ -2,7 +2,8 @@
 
 * an object with a ``log_history`` list -> Hugging Face ``trainer_state.json`` (:mod:`.hf`);
 * an object of lists -> Keras ``History`` (:mod:`.keras_history`), also inside a
-  ``{"history": {...}, "params": {...}}`` wrapper;
+  ``{"history": {...}, "params": {...}}`` wrapper or alone under one key (``{"0": {...}}``,
+  told from a one-data-set ``evals_result`` by its ``val_`` names);
 * an object of objects of lists -> XGBoost/LightGBM ``evals_result`` (:mod:`.boosting`);
 * a list of objects -> generic records (``json-records``); HF-shaped records get HF's treatment
   (the final summary entry is dropped);
@@ -102,6 +103,22 @@ def is_json_scalar(text: str) -> bool:
     return not isinstance(value, dict | list)
 
 
+def _keras_history_under_one_key(value: Mapping[Any, Any]) -> tuple[str, Mapping[str, Any]] | None:
+    """``{"0": {"loss": [...], "val_loss": [...]}}``: a Keras history saved inside a dict (of
+    folds, of runs), which by shape is also an XGBoost ``evals_result`` of one data set. Keras's
+    own names tell it apart: a ``val_`` key beside the same name without it, which no boosting
+    library's metric list has (their data sets are the outer keys)."""
+    if len(value) != 1:
+        return None
+    ((key, inner),) = value.items()
+    if not (isinstance(inner, Mapping) and is_dict_of_lists(inner)):
+        return None
+    names = {str(k) for k in inner}
+    if not any(k.startswith("val_") and k[4:] in names for k in names):
+        return None
+    return str(key), inner
+
+
 def _describe(value: object) -> str:
     if isinstance(value, Mapping):
         keys = ", ".join(repr(str(k))[:30] for k in list(value)[:5])
@@ -132,6 +149,12 @@ def read_value(
         if is_dict_of_lists(value):
             fmt = "keras-history" if in_memory else "keras-json"
             return read_dict_of_lists(value, fmt=fmt, **kw)
+        nested = _keras_history_under_one_key(value)
+        if nested is not None:
+            key, inner = nested
+            fmt = "keras-history" if in_memory else "keras-json"
+            note = f"a Keras history under the key {key!r}"
+            return read_dict_of_lists(inner, fmt=fmt, notes=[note], **kw)
         if is_evals_result(value):
             return read_evals_result(value, **kw)
         mixed = split_lists_and_scalars(value)
