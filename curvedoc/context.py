@@ -25,6 +25,12 @@ _SPLIT_TOKENS = re.compile(
     re.IGNORECASE,
 )
 T = TypeVar("T")
+_WORDS = re.compile(r"[^a-z0-9]+")
+#: The words that name a GAN's generator and discriminator (critic) in a loss's name.
+_PLAYERS = {
+    "g": frozenset({"g", "gen", "generator", "netg", "errg", "lossg"}),
+    "d": frozenset({"d", "disc", "discriminator", "critic", "netd", "errd", "lossd"}),
+}
 _FORK_SUFFIX = re.compile(r"[_/](epoch|step)$", re.IGNORECASE)
 
 
@@ -122,11 +128,31 @@ class Context:
                 return frozenset(c.name for c in terms)
         return frozenset()
 
+    @cached_property
+    def adversarial_losses(self) -> frozenset[str]:
+        """The losses of a GAN's two players, when the log has both (``g_loss`` and ``d_loss``,
+        ``generator_loss`` and ``critic_loss``, ``errG`` and ``errD``).
+
+        Each player's loss is the other's gain: one rising while the other falls, or both
+        hovering, is the game being played, not a run diverging, stalling or converging.
+        Rules about the trend of a training loss leave them alone; NaN and spikes still count.
+        """
+        players: dict[str, set[str]] = {"g": set(), "d": set()}
+        for c in self.curves("train_loss"):
+            words = set(_WORDS.split(c.name.lower()))
+            for player, names in _PLAYERS.items():
+                if words & names:
+                    players[player].add(c.name)
+        if not players["g"] or not players["d"]:
+            return frozenset()
+        return frozenset(players["g"] | players["d"])
+
     def train_losses(self) -> tuple[Curve, ...]:
-        """The training losses the run optimises: all but the terms of a logged sum
-        (:attr:`loss_terms`), which the rules about a training loss judge through the sum."""
-        terms = self.loss_terms
-        return tuple(c for c in self.curves("train_loss") if c.name not in terms)
+        """The training losses the run optimises, as the rules about a training loss read
+        them: not the terms of a logged sum (:attr:`loss_terms`: judged through the sum), nor
+        a GAN's players (:attr:`adversarial_losses`)."""
+        skip = self.loss_terms | self.adversarial_losses
+        return tuple(c for c in self.curves("train_loss") if c.name not in skip)
 
     def judged_losses(self) -> tuple[Curve, ...]:
         """The training losses a rule about "the loss" judges (:meth:`train_losses`), or the

@@ -366,6 +366,15 @@ def test_a_term_that_rises_while_its_logged_sum_falls_is_not_a_divergence() -> N
     assert finding(r, "divergence").curves[0] == "train_loss_step"
 
 
+def test_underfitting_of_a_loss_that_ended_above_its_start_says_worse() -> None:
+    """A real preference-tuning loss went from 2.44 to 2.81 and stayed: '(-15% better)'."""
+    e = np.arange(1, 41, dtype=float)
+    loss = 2.44 + 0.37 * (1 - np.exp(-e / 4)) + RNG.normal(0, 0.01, e.size)
+    f = finding(diagnose(curve("loss", "train_loss", loss, e)), "underfitting")
+    assert "worse)" in f.message
+    assert "-" not in f.message.split("(")[1].split(")")[0]
+
+
 def test_underfitting_supersedes_a_plateau_on_the_same_curve() -> None:
     """A run that barely learned (a real eye-state CNN sat at ln 2, then drifted 4% lower) has
     no stall-then-escape worth its own finding: the 'escape' is a share of almost nothing."""
@@ -416,6 +425,29 @@ def test_a_multi_epoch_fine_tunes_staircase_is_not_a_plateau() -> None:
         fired["epochs unknown"] += "plateau" in rules(diagnose(y))
     assert fired["epochs known"] == 0
     assert fired["epochs unknown"] >= 3
+
+
+@pytest.mark.parametrize(
+    ("g_name", "d_name"),
+    [
+        ("generator_loss", "critic_loss"),
+        ("g_loss", "d_loss"),
+        ("loss_G", "loss_D"),
+        ("errG", "errD"),
+    ],
+)
+def test_a_gans_two_losses_are_not_judged_as_one_minimised_loss(g_name: str, d_name: str) -> None:
+    """A GAN's generator loss climbing while its discriminator's falls (a real WGAN's critic
+    loss crept from -2e-5 to -1e-7 and was called a divergence) is the game, not a diverging
+    run; the same climb on a plain training loss is a divergence."""
+    s = np.arange(0, 3000, 10, dtype=float)
+    g = 0.5 + 1.5 * (s / s[-1]) ** 2 + RNG.normal(0, 0.05, s.size)
+    d = 1.2 - 0.8 * (s / s[-1]) + RNG.normal(0, 0.05, s.size)
+    r = diagnose(
+        curve(g_name, "train_loss", g, s, "step"), curve(d_name, "train_loss", d, s, "step")
+    )
+    assert not rules(r) & {"divergence", "plateau", "underfitting", "not-converged"}
+    assert "divergence" in rules(diagnose(curve("loss", "train_loss", g, s, "step")))
 
 
 # -- overconfidence --------------------------------------------------------------------------
@@ -655,6 +687,38 @@ def test_a_heavy_tailed_gradient_norm_has_no_spike_within_its_usual_range(
     assert fired is fires
     if fired:
         assert finding(r, "gradient-explosion").evidence["max_spike_value"] == peak
+
+
+def test_a_grad_norm_logged_as_zero_where_unmeasured_has_no_infinite_spikes() -> None:
+    """LLaMA-Factory/DeepSpeed log grad_norm = 0.0 at the steps they measured none (more than
+    half of them in a real log); the running median was 0 and every real norm a spike
+    "inf× its running level". The zeros are not the norm's level."""
+    s = np.arange(10, 3010, 10, dtype=float)
+    norm = np.exp(RNG.normal(1.5, 0.3, s.size))
+    norm[RNG.random(s.size) < 0.55] = 0.0
+    r = diagnose(
+        curve("loss", "train_loss", 1.5 * np.exp(-s / 900) + 0.4, s, "step"),
+        curve("grad_norm", "grad_norm", norm, s, "step"),
+    )
+    assert "gradient-explosion" not in rules(r)
+    norm[150] = 300.0  # a real spike among them is still one
+    r = diagnose(
+        curve("loss", "train_loss", 1.5 * np.exp(-s / 900) + 0.4, s, "step"),
+        curve("grad_norm", "grad_norm", norm, s, "step"),
+    )
+    assert "inf" not in finding(r, "gradient-explosion").message
+
+
+def test_a_spike_of_a_negative_loss_is_told_as_a_rise_not_a_ratio() -> None:
+    """A speech-enhancement loss (negative SI-SDR, about -17) jumping to 0.08 for one step: a
+    ratio to a negative level means nothing ("0.0× its running level")."""
+    s = np.arange(0, 2000, dtype=float)
+    loss = -12 - 5 * (1 - np.exp(-s / 300)) + RNG.normal(0, 0.3, s.size)
+    loss[1500] = 0.08
+    f = finding(diagnose(curve("loss", "train_loss", loss, s, "step")), "gradient-explosion")
+    assert "above its running level of -1" in f.message
+    assert "×" not in f.message
+    assert float(f.evidence["max_ratio"] or 0) > 1.9
 
 
 # -- oscillation -----------------------------------------------------------------------------

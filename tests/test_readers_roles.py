@@ -89,6 +89,7 @@ def test_classify(name: str, role: str, split: str, direction: str) -> None:
         "_runtime",
         "_step",
         "hp_metric",
+        "eval_model_preparation_time",
     ],
 )
 def test_bookkeeping(name: str) -> None:

@@ -111,6 +111,18 @@ class GradientExplosion(Detector):
         # not then add to this curve's (a long log's peak memory is the sum of both).
         ctx.lr_rises  # noqa: B018 (a cached property, filled here on purpose)
         x, y = series.x, signal.oriented(series.y, curve.direction)
+        if curve.role == "grad_norm":
+            # Some trainers (DeepSpeed, LLaMA-Factory) log a norm of exactly 0 at the steps where
+            # they measured none (an overflow skipped, an accumulation step). A real gradient is
+            # never exactly zero beside non-zero ones: those points are not the norm's level.
+            measured = int(np.count_nonzero(y))  # (no full-length temporary on a long log)
+            if 0 < measured < n:
+                keep = y != 0
+                x, y = x[keep], y[keep]
+                del keep
+                n = measured
+                if n < p.min_points:
+                    return None
         positive = bool(np.all(y > 0))
         # Ratios only mean something for a positive quantity; work in logs then, so the test
         # is the same whatever the loss's units.
@@ -168,7 +180,13 @@ class GradientExplosion(Detector):
         if not events:
             return None
         peaks = [i + int(np.argmax(z[i : j + 1])) for i, j in events]
-        ratios = np.exp(z[peaks] * scale) if positive else y[peaks] / np.abs(base[peaks])
+        # (for a curve that is not all positive, such as a negative SI-SDR loss, the same
+        # measure as the test above: 1 + the rise over the level's size)
+        ratios = (
+            np.exp(z[peaks] * scale)
+            if positive
+            else 1 + (y[peaks] - base[peaks]) / np.maximum(np.abs(base[peaks]), 1e-300)
+        )
         baselines = base[peaks] if in_y_units else np.exp(base[peaks])
         del z, base, hot  # full-length, and no longer needed: the percentile needs room
         clip = None
@@ -210,7 +228,13 @@ class GradientExplosion(Detector):
         msg = (
             f"{curve.name} has {len(events)} {noun} at {unit} {where}{more}; the largest reaches "
             f"{fmt_value(sign * float(y[k]))} at {unit} {fmt_x(x[k])}, "
-            f"{float(ratios[top]):.1f}× its running level of {fmt_value(sign * baseline)}"
+            + (
+                f"{float(ratios[top]):.1f}× its running level of {fmt_value(sign * baseline)}"
+                if positive
+                else f"{fmt_value(float(y[k]) - baseline)} {'above' if sign > 0 else 'below'} "
+                "its running level of "
+                f"{fmt_value(sign * baseline)}"
+            )
         )
         if is_grad and "clip_value" in evidence:
             msg += f"; 90% of steps stay below {fmt_value(float(evidence['clip_value'] or 0))}"

@@ -173,7 +173,8 @@ class Underfitting(Detector):
         unit = curve.x_unit
         msg = (
             f"{curve.name} went from {fmt_value(start)} to {fmt_value(final)} "
-            f"({fmt_pct(improvement)} better) and has stopped improving by {unit} "
+            f"({fmt_pct(abs(improvement))} {'better' if improvement >= 0 else 'worse'}) and has "
+            f"stopped improving by {unit} "
             f"{fmt_x(float(s.x[-1]))}"
         )
         confidence = "medium"

@@ -139,7 +139,15 @@ _BOOKKEEPING = frozenset(
         "_wall_time",
     }
 )
-_BOOKKEEPING_SUFFIXES = ("_runtime", "_per_second", "/runtime", "/steps_per_second")
+#: (``eval_model_preparation_time``: the seconds transformers spends preparing the model for
+#: its first evaluation, logged with every evaluation since 4.45)
+_BOOKKEEPING_SUFFIXES = (
+    "_runtime",
+    "_per_second",
+    "/runtime",
+    "/steps_per_second",
+    "_preparation_time",
+)
 
 
 def tokens(name: str) -> list[str]:
