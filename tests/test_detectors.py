@@ -777,6 +777,15 @@ def test_a_loss_in_its_last_digits_does_not_oscillate() -> None:
     assert "oscillation" in rules(engine.run(history, loose))
 
 
+def test_where_a_loss_came_from_is_its_highest_first_point() -> None:
+    """A loss that fell 40x within its first three points (0.62, 0.014, 0.01, then 1e-4 and
+    bouncing): measured from the median of those three it had come a fiftieth of the way."""
+    e = np.arange(1, 61, dtype=float)
+    loss = 1e-4 * (1 + 0.6 * np.sign(np.sin(1.7 * e))) * np.exp(RNG.normal(0, 0.05, e.size))
+    loss[:3] = (0.62, 0.014, 0.01)
+    assert "oscillation" not in rules(diagnose(curve("loss", "train_loss", loss, e)))
+
+
 #: Epoch means after a fast first drop: swings of up to 30% with no new best (the shape of
 #: fixtures/keras-json/oscillation_cls4_sgd_lr1p6_batch16.json).
 SWING = np.array(

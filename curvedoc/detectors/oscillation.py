@@ -109,7 +109,7 @@ class Oscillation(PerLossDetector):
         level = float(signal.median(win))
         if level == 0:
             return None
-        came = float(signal.median(y[: min(3, s.n)])) - level
+        came = float(np.max(y[: min(3, s.n)])) - level  # (it came at least from there)
         if came > 0 and abs(level) < p.min_left * came:
             return None  # a loss in its last digits bounces by a large share of almost nothing
         d = np.diff(win)

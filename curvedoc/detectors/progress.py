@@ -126,7 +126,9 @@ def _measure(ctx: Context, curve: Curve, tail_fraction: float, within: float) ->
         # of a smoothed curve still leans on its last, noisy point).
         final_value=float(signal.median(s.y[-max(3, s.window) :])),
         start_x=float(s.x[0]),
-        start_value=float(signal.median(s.y[: min(3, n)])),
+        # where it came from: at least its highest first point (a loss can fall 40× in its
+        # first three logged points)
+        start_value=sign * float(np.max(y[: min(3, n)])),
         trend_z=z,
         best_near_end=best_near_end,
         rate=rate,
