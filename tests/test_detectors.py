@@ -777,6 +777,19 @@ def test_a_loss_in_its_last_digits_does_not_oscillate() -> None:
     assert "oscillation" in rules(engine.run(history, loose))
 
 
+def test_bouncing_while_the_schedule_cut_the_rate_is_not_the_rates_doing() -> None:
+    """Epoch means swinging without a new best while ReduceLROnPlateau cuts the rate from 1e-3
+    to 1.6e-6 (a real GRU run): "lower the learning rate" is what the schedule already did four
+    times. At a constant 1e-3 the same swings are oscillation."""
+    e = np.arange(1, 25, dtype=float)
+    loss = 0.0018 + 0.05 * np.exp(-e / 1.5)
+    loss[10:] *= 1 + 0.12 * (-1.0) ** e[10:]
+    cut = np.repeat([1e-3, 2e-4, 4e-5, 8e-6, 1.6e-6], [8, 5, 5, 5, 1])
+    for lr, fires in ((cut, False), (np.full(e.size, 1e-3), True)):
+        r = diagnose(curve("loss", "train_loss", loss, e), curve("learning_rate", "lr", lr, e))
+        assert ("oscillation" in rules(r)) is fires
+
+
 def test_where_a_loss_came_from_is_its_highest_first_point() -> None:
     """A loss that fell 40x within its first three points (0.62, 0.014, 0.01, then 1e-4 and
     bouncing): measured from the median of those three it had come a fiftieth of the way."""

@@ -61,6 +61,10 @@ class Oscillation(PerLossDetector):
         progress_z: the window counts as "no progress" when its Mann–Kendall z is above
             ``-progress_z``.
         lr_factor: the factor the advice proposes for the learning rate.
+        annealed_ratio: not reported when the logged learning rate is already below this
+            fraction of its peak half-way through the window (a ReduceLROnPlateau run cut from
+            1e-3 to 8e-6 while it bounced): what bounces there is not the rate's doing. (A
+            cosine schedule is at 15% of its peak three quarters of the way.)
         min_left: not reported when the loss is already closer to zero than this fraction of
             the distance it came (a Keras loss from 21 down to 0.011: its bounce is in the last
             digits; see ``not-converged``).
@@ -92,6 +96,7 @@ class Oscillation(PerLossDetector):
         progress_z: float = Field(gt=0)
         lr_factor: float = Field(gt=0, lt=1)
         min_left: float = Field(ge=0, lt=1)
+        annealed_ratio: float = Field(ge=0, le=1)
 
     def _curve(self, ctx: Context, curve: Curve, p: Params) -> Observation | None:
         mean = ctx.epoch_mean(curve)  # judge epoch means, not single batches
@@ -118,6 +123,8 @@ class Oscillation(PerLossDetector):
         if turns < p.min_turns:
             return None
         x0, x1 = float(s.x[-k]), float(s.x[-1])
+        if ctx.lr_annealed_at(0.5 * (x0 + x1), p.annealed_ratio):
+            return None  # bouncing at a tenth of the peak rate: not a rate too high for the batch
         amp = self._bounce_of_means(s.x[-k:], win, y[:-k], level, p) if averaged else None
         if amp is None:
             amp = signal.mad(win - signal.rolling_median(win, w))
