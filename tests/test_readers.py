@@ -90,6 +90,19 @@ def test_keras_history_under_one_key_is_a_keras_history(tmp_path: Path) -> None:
     assert read_path(write(tmp_path, "x.json", json.dumps(one_set))).format == "xgboost-json"
 
 
+def test_a_title_line_above_the_header_is_skipped(tmp_path: Path) -> None:
+    """A real CSVLogger-shaped log with ``separator=';'`` and the logger's name on line 1."""
+    text = "model_history_log\nepoch;accuracy;loss;val_accuracy;val_loss\n"
+    text += "".join(f"{e};0.{5 + e};{1 - 0.1 * e};0.{4 + e};{1.1 - 0.1 * e}\n" for e in range(5))
+    h = read_path(write(tmp_path, "log.csv", text))
+    assert [c.name for c in h.curves] == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert curve(h, "loss").y.tolist() == pytest.approx([1.0, 0.9, 0.8, 0.7, 0.6])
+    assert any("line 1 ('model_history_log') is a title" in n for n in h.notes)
+    # a one-column table: its second line is a number, not a header
+    h = read_path(write(tmp_path, "one.csv", "loss\n" + "".join(f"{v}\n" for v in (3, 2, 1.5))))
+    assert [c.name for c in h.curves] == ["loss"]
+
+
 def test_keras_json_two_model_prefixes(tmp_path: Path) -> None:
     data = {
         "reg_loss": [3, 2, 1, 0.5],

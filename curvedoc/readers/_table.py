@@ -136,6 +136,35 @@ def _normalise_newlines(text: str) -> str:
     return text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _title_above_header(text: str, first: str, first_end: int) -> int | None:
+    """Where the real header line ends when ``first`` is a title above it, else None.
+
+    Some loggers write a name before the table (``model_history_log`` above
+    ``epoch;accuracy;loss;...``): a first line without any delimiter, then a line that has one
+    and is not all numbers (a single-column table's second line is a number).
+    """
+    if not first.strip() or any(d in first for d in _DELIMITERS) or len(first.split()) > 1:
+        return None
+    end = text.find("\n", first_end + 1)
+    end = len(text) if end < 0 else end
+    second = text[first_end + 1 : end]
+    delimiter = next((d for d in _DELIMITERS if d in second), None)
+    if delimiter is None:
+        return None
+    fields = [f.strip().strip('"') for f in second.split(delimiter)]
+    if len(fields) < 2 or all(_is_number(f) for f in fields if f):
+        return None
+    return end
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
 def sniff_delimiter(header: str) -> str | None:
     """The delimiter used in the header line; None means runs of whitespace."""
     counts = {d: header.count(d) for d in _DELIMITERS}
@@ -347,6 +376,15 @@ def parse_delimited(text: str, source: str) -> Table:
     hend = norm.find("\n", hstart)
     hend = len(norm) if hend < 0 else hend
     header_line = norm[hstart:hend]
+    title = _title_above_header(norm, header_line, hend)
+    title_notes: list[str] = []
+    if title is not None:
+        title_notes.append(
+            f"line {header_at + 1} ({header_line.strip()!r}) is a title above the header: skipped"
+        )
+        header_at += 1
+        hstart, hend = hend + 1, title
+        header_line = norm[hstart:hend]
     delimiter = sniff_delimiter(header_line)
     quoted = '"' in norm
     split = _splitter(delimiter, quoted)
@@ -372,7 +410,7 @@ def parse_delimited(text: str, source: str) -> Table:
         assert delimiter is not None
         parsed = _numeric_rows(norm, body_start, body_stop, delimiter, ncols)
         if parsed is not None:
-            return numeric_table(names, parsed[0], parsed[1], first_data_line)
+            return numeric_table(names, parsed[0], parsed[1], first_data_line, title_notes)
     body = norm[body_start:body_stop]
     if plain and header_key not in body:
         assert delimiter is not None
@@ -380,7 +418,7 @@ def parse_delimited(text: str, source: str) -> Table:
         if regular is not None:
             nrows = len(regular[0]) if body else 0
             lines = range(first_data_line, first_data_line + nrows)
-            return Table(names, list(regular), lines, [])
+            return Table(names, list(regular), lines, list(title_notes))
 
     rows: list[list[str]] = []
     row_lines: list[int] = []
@@ -415,7 +453,7 @@ def parse_delimited(text: str, source: str) -> Table:
         rows.append(row)
         row_lines.append(i)
 
-    notes: list[str] = []
+    notes: list[str] = list(title_notes)
     if repeated:
         where = ", ".join(str(n) for n in repeated[:5]) + (", ..." if len(repeated) > 5 else "")
         notes.append(
