@@ -60,6 +60,13 @@ _JSON_KEY = re.compile(rb'"[^"\n]{0,60}(?:' + _WORDS + rb')[^"\n]{0,60}"\s*:', r
 _HEADER_WORD = re.compile(rb"(?<![A-Za-z])(?:" + _WORDS + rb")", re.IGNORECASE)
 
 
+# the header of a two-column parameter table: ``key,value`` (PyTorch Lightning's 2019 test-tube
+# logger wrote its hyperparameters as ``meta_tags.csv``), ``name,value``, ``param,value``
+_KEY_VALUE = re.compile(
+    rb'"?(?:key|name|param|parameter|hparam|tag)"?[,\t;]"?value"?', re.IGNORECASE
+)
+
+
 @dataclass(frozen=True)
 class RunRef:
     """A run found on disk: ``path`` is what to read (a run folder or a log file), ``kind`` what
@@ -128,6 +135,8 @@ def file_kind(path: Path) -> str | None:
     if text.startswith((b"{", b"[")):
         return "file" if _JSON_KEY.search(head) else None
     first_line = text.split(b"\n", 1)[0]
+    if _KEY_VALUE.fullmatch(first_line.strip()):
+        return None  # a parameter table (test-tube's meta_tags.csv), not a log
     if len(first_line) < 4096 and _HEADER_WORD.search(first_line) and b"," in first_line + b"\t":
         return "file"
     from curvedoc.readers.text_log import sniff_pattern

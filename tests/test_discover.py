@@ -79,6 +79,19 @@ def test_sqlite_store_and_event_files(tmp_path: Path) -> None:
     assert file_kind(next((DATA / "tensorboard" / "tb_writer").iterdir())) == "file"
 
 
+def test_a_parameter_table_is_not_a_run(tmp_path: Path) -> None:
+    """PyTorch Lightning's 2019 test-tube logger writes ``meta_tags.csv`` (``key,value``) beside
+    its ``tf/`` event folder; a real one with no parameters made the whole sweep exit 2."""
+    put(tmp_path, "version_10/meta_tags.csv", "key,value\n")
+    put(tmp_path, "version_11/meta_tags.csv", "key,value\nlr,0.001\nbatch_size,32\n")
+    put(tmp_path, "version_11/metrics.csv", LIGHTNING)
+    assert file_kind(tmp_path / "version_10" / "meta_tags.csv") is None
+    assert names(discover_runs(tmp_path)) == {"version_11": "log-file"}
+    # a log whose first column is named key-something is still a log
+    f = put(tmp_path, "keyed.csv", "key_step,value_loss\n1,0.5\n2,0.4\n")
+    assert file_kind(f) == "file"
+
+
 def test_symlink_loops_end(tmp_path: Path) -> None:
     put(tmp_path, "a/run/metrics.csv", LIGHTNING)
     os.symlink(tmp_path, tmp_path / "a" / "loop")
