@@ -146,6 +146,28 @@ def test_sqlite_nan_inf_encoding_and_deleted_runs(tmp_path: Path) -> None:
     assert runs[0].source.endswith("m.db#a")
 
 
+def test_metrics_logged_without_a_step_are_numbered_in_logging_order(tmp_path: Path) -> None:
+    """``mlflow.log_metric(key, value)`` without ``step=`` records step 0 every time (a real
+    gesture-recognition run: 30 epochs, every line at step 0). Read by step, they collapsed to
+    one point and the run was unreadable."""
+    run = tmp_path / "0" / "abc"
+    (run / "metrics").mkdir(parents=True)
+    losses = [3.16, 3.09, 3.08, 3.02, 2.9, 2.7]
+    lines = "".join(f"{1598540320723 + 1000 * i} {v} 0\n" for i, v in enumerate(losses))
+    (run / "metrics" / "train_loss").write_text(lines)
+    (run / "metrics" / "eval_loss").write_text("1598540421906 3.1 0\n1598540981102 3.0 1\n")
+    h = read_path(run)
+    assert curve(h, "train_loss").y.tolist() == losses
+    assert curve(h, "train_loss").x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert curve(h, "eval_loss").x.tolist() == [0.0, 1.0]  # logged with steps: kept
+    assert any("without a step" in n and "train_loss" in n for n in h.notes)
+    # the store keeps them in timestamp order, and reads them the same way
+    rows = [("loss", v, 10 + i, "a", 0, 0) for i, v in enumerate(losses)]
+    (stored,) = read_runs(_handmade(tmp_path / "m.db", rows))
+    assert curve(stored, "loss").y.tolist() == losses
+    assert any("without a step" in n for n in stored.notes)
+
+
 def test_sqlite_without_mlflow_tables(tmp_path: Path) -> None:
     p = tmp_path / "other.db"
     con = sqlite3.connect(p)

@@ -88,6 +88,25 @@ def metric_series(text: str, key: str, source: str) -> Series:
     return Series(key, x.values, y.values, y.missing)
 
 
+def numbered_if_stepless(series: list[Series]) -> list[str]:
+    """Number in logging order the metrics logged without a step, and say so.
+
+    ``mlflow.log_metric(key, value)`` without ``step=`` records step 0 every time: thirty epochs
+    of a loss arrive as thirty values at step 0, which read by step would collapse to one
+    point. The files (and the store, ordered by timestamp) keep them in the order logged.
+    """
+    stepless = []
+    for s in series:
+        x = s.x
+        if x.size > 1 and bool(np.all(x == x[0])):
+            s.x = np.arange(x.size, dtype=np.float64)
+            stepless.append(s.name)
+    if not stepless:
+        return []
+    names = ", ".join(stepless)
+    return [f"logged without a step (all at step 0), numbered in the order logged: {names}"]
+
+
 def _yaml_value(path: Path, key: str) -> str | None:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -153,6 +172,7 @@ def read_run_folder(
         fmt="mlflow",
         series=series,
         x_unit="step",
+        notes=numbered_if_stepless(series),
         meta=meta,
         columns=columns,
         directions=directions,
@@ -182,11 +202,13 @@ def read_metric_text(
     if "metrics" in parts:
         at = len(parts) - 1 - parts[::-1].index("metrics")
         key = "/".join(parts[at + 1 :]) or key
+    series = [metric_series(text, key, source)]
     return assemble(
         source=source,
         fmt="mlflow",
-        series=[metric_series(text, key, source)],
+        series=series,
         x_unit="step",
+        notes=numbered_if_stepless(series),
         columns=columns,
         directions=directions,
     )
@@ -298,12 +320,14 @@ def _read_store(
         run_source = f"{source}#{run_id}"
         label = f"run {name!r} ({run_id})" if name else f"run {run_id}"
         notes = [f"{label} of experiment {experiment!r}" if experiment else label]
+        run_series = _store_series(rows)
+        notes += numbered_if_stepless(run_series)
         try:
             out.append(
                 assemble(
                     source=run_source,
                     fmt="mlflow-sqlite",
-                    series=_store_series(rows),
+                    series=run_series,
                     x_unit="step",
                     notes=notes,
                     meta=meta,
