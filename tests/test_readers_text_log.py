@@ -9,7 +9,12 @@ import pytest
 
 from curvedoc.errors import ConfigError, InputError
 from curvedoc.model import Curve, History
-from curvedoc.readers import PATTERNS, read_path, read_text_log
+from curvedoc.readers import PATTERNS, read_path, read_text_log, read_text_runs
+
+
+def read_runs_text(text: str, source: str, pattern: str) -> list[History]:
+    return read_text_runs(text, source=source, pattern=pattern)
+
 
 NANOGPT = """\
 tokens per iteration will be: 491,520
@@ -120,6 +125,58 @@ def test_lightgbm_console() -> None:
     assert roles(h) == {"training-l2": "train_loss", "valid_1-l2": "val_loss"}
     assert curve(h, "valid_1-l2").x.tolist() == [10, 20, 30]
     assert curve(h, "training-l2").y.tolist() == [0.412, 0.301, 0.254]
+
+
+def _keras_epochs(epochs: range, total: int, loss0: float) -> str:
+    return "".join(
+        f"Epoch {e}/{total}\n"
+        f"  1/285 [..............................] - ETA: 1:04 - loss: 4.0902 - acc: 0.0000e+00\r"
+        f" 13/285 [>.............................] - ETA: 5s - loss: 3.9622 - acc: 0.0577\r"
+        f"285/285 [==============================] - 6s 21ms/step - loss: {loss0 / e:.4f} "
+        f"- acc: 0.{e:02d} - val_loss: {loss0 / e + 0.1:.4f} - val_acc: 0.{e:02d}\n"
+        for e in epochs
+    )
+
+
+def test_a_console_log_of_several_fits_is_several_runs() -> None:
+    """A real Keras console file holds four 50-epoch fits back to back ("Epoch 1/50" again):
+    read as one run, each epoch kept only the last fit's value. A resume (back to epoch 3 of a
+    run that began at 1) is the same run. The progress bar's ETA is a time, not a curve."""
+    text = _keras_epochs(range(1, 6), 5, 2.0) + _keras_epochs(range(1, 4), 3, 1.0)
+    runs = read_runs_text(text, "fit.log", "keras")
+    assert [h.source for h in runs] == ["fit.log#run1", "fit.log#run2"]
+    assert curve(runs[0], "loss").x.tolist() == [1, 2, 3, 4, 5]
+    assert curve(runs[1], "loss").y.tolist() == [1.0, 0.5, 0.3333]
+    assert any("run 2 of 2 in fit.log (lines" in n and "went back to 1" in n for n in runs[1].notes)
+    assert all(c.name != "ETA" and c.name != "TA" for h in runs for c in h.curves)
+    resumed = _keras_epochs(range(1, 6), 5, 2.0) + _keras_epochs(range(3, 6), 5, 1.0)
+    assert len(read_runs_text(resumed, "fit.log", "keras")) == 1
+
+
+def test_boosting_restarts_single_held_out_set_and_r_rounds() -> None:
+    """A real LightGBM search log restarts its rounds at every trial and reports one data set,
+    named 'valid': validation, not training data. R's xgb.train prints rounds from 1."""
+    trial = "".join(f"[{r}]\tvalid's binary_logloss: {0.6 - r / 1000:.4f}\n" for r in (20, 40, 60))
+    runs = read_runs_text(trial + trial, "search.md", "lightgbm")
+    assert len(runs) == 2
+    assert roles(runs[0]) == {"valid-binary_logloss": "val_loss"}
+    r_log = "".join(
+        f"[{r}]\ttrain-rmse:{7 - r / 10:.2f}\tvalidation-rmse:{7.1 - r / 10:.2f}\n"
+        for r in (1, 2, 3)
+    )
+    (h,) = read_runs_text(r_log, "xgb.log", "xgboost")
+    assert curve(h, "train-rmse").x.tolist() == [1, 2, 3]
+    assert roles(h) == {"train-rmse": "train_loss", "validation-rmse": "val_loss"}
+
+
+def test_nanogpt_eval_lines_with_a_unit() -> None:
+    text = (
+        "step 0: train loss 12.5201 BPC, val loss 12.5218 BPC\niter 0: loss 12.5435 BPC, time 1ms\n"
+    )
+    text += "iter 10: loss 10.0507 BPC, time 263.86ms\n"
+    text += "step 250: train loss 3.1345 BPC, val loss 3.1441 BPC\n"
+    h = read_text_log(text, source="out.log", pattern="nanogpt")
+    assert curve(h, "val_loss").y.tolist() == [12.5218, 3.1441]
 
 
 def test_user_pattern(tmp_path: Path) -> None:

@@ -156,7 +156,7 @@ def read_text_runs(
     if pattern is not None:
         from curvedoc.readers import text_log
 
-        return [text_log.read_with_pattern(text, pattern, **kw)]
+        return text_log.read_with_pattern(text, pattern, **kw)
     try:
         return _sniffed_text_runs(text, **kw)
     except InputError:
@@ -166,7 +166,7 @@ def read_text_runs(
         shipped = text_log.sniff_pattern(text)
         if shipped is None:
             raise
-        return [text_log.read_with_pattern(text, shipped, **kw)]
+        return text_log.read_with_pattern(text, shipped, **kw)
 
 
 def _sniffed_text_runs(

@@ -5,9 +5,12 @@ Which data set is the training data? The names are the user's (native API: ``"tr
 in ``eval_set`` order; LightGBM: ``training``, ``valid_0``...). So:
 
 * a data set named like training (``train``, ``training``, ``dtrain``...) is the training data;
-* otherwise **the first data set is the training data, even when it is named ``validation_0``**:
-  ``fit(X, y, eval_set=[(X_train, y_train), (X_val, y_val)])`` is by far the common pattern, and
-  with a single data set there is nothing else to call "train";
+* otherwise **the first of several data sets is the training data, even when it is named
+  ``validation_0``**: ``fit(X, y, eval_set=[(X_train, y_train), (X_val, y_val)])`` is by far the
+  common pattern;
+* a data set on its own is the training data unless its name says held-out (``valid``,
+  ``validation_0``, ``eval``, ``test``...): ``valid_sets=[dvalid]`` alone reports validation
+  only, and calling it training data would read its plateau as the model failing to fit;
 * every other data set is validation (``test`` in its name gives split ``test``).
 
 Roles: a metric named like a loss (``logloss``, ``binary_logloss``) is a loss; otherwise the
@@ -19,6 +22,7 @@ trees), ``x_unit="step"``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,6 +39,7 @@ FORMATS: tuple[tuple[str, str], ...] = (
     ("xgboost-json", "XGBoost/LightGBM evals_result {data set: {metric: [per round]}}"),
 )
 
+_HELD_OUT = re.compile(r"val|eval|test|holdout|dev")
 _TRAIN_NAMES = frozenset({"train", "training", "dtrain", "train_set", "trainset", "training_set"})
 
 
@@ -60,6 +65,8 @@ def dataset_splits(datasets: list[str]) -> dict[str, str]:
     held_out = [d for d in datasets if d.strip().lower() == "cv_agg"]
     rest = [d for d in datasets if d not in held_out]
     train = _train_set(rest) if rest else None
+    if len(rest) == 1 and train is not None and _HELD_OUT.search(train.lower()):
+        train = None  # one data set, named held-out: validation only
     return {
         d: "train" if d == train else ("test" if "test" in d.lower() else "val") for d in datasets
     }

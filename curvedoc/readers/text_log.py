@@ -18,7 +18,9 @@ print whatever metrics were configured. XGBoost and LightGBM curves are named
 is the training data; see :mod:`.boosting`).
 
 Lines are split at ``\\n`` and ``\\r`` (progress bars redraw with ``\\r``); a repeated x keeps the
-last value written (a Keras progress bar's final update is the epoch's value).
+last value written (a Keras progress bar's final update is the epoch's value). A file of several
+runs (fits printed one after another, a search restarting its boosting rounds) is read as
+several, ``<file>#run1``, ``#run2``...: a run ends where a curve's x goes back to where it began.
 """
 
 from __future__ import annotations
@@ -55,14 +57,15 @@ class Pattern:
     rules: tuple[LineRule, ...]
     x_unit: str = "step"
     boosting: bool = False
-    x_offset: float = 0.0  # added to x (XGBoost rounds are printed 0-based)
+    x_offset: float = 0.0  # added to x when the first x is 0 (Python's XGBoost; R's starts at 1)
 
 
 def _rule(line: str, pairs: str | None = None, *, sets_x: bool = False) -> LineRule:
     return LineRule(re.compile(line), re.compile(pairs) if pairs else None, sets_x)
 
 
-_PAIR = rf"(?P<key>[A-Za-z_][\w/.@-]*): (?P<value>{NUMBER})"
+# (a value ends where the number does, and Keras' "ETA: 5s" or "ETA: 1:23" is a time, not a curve)
+_PAIR = rf"(?<![\w/.@-])(?P<key>(?!ETA:)[A-Za-z_][\w/.@-]*): (?P<value>{NUMBER})(?![\w.])"
 
 #: The shipped patterns, by name (``--pattern nanogpt``).
 PATTERNS: dict[str, Pattern] = {
@@ -74,7 +77,7 @@ PATTERNS: dict[str, Pattern] = {
             (
                 _rule(rf"\biter (?P<iter>\d+): loss (?P<loss>{NUMBER})"),
                 _rule(
-                    rf"\bstep (?P<step>\d+): train loss (?P<train_loss>{NUMBER}),? "
+                    rf"\bstep (?P<step>\d+): train loss (?P<train_loss>{NUMBER})(?: [A-Za-z]+)?,? "
                     rf"val loss (?P<val_loss>{NUMBER})"
                 ),
             ),
@@ -142,39 +145,75 @@ def _x_of(m: re.Match[str]) -> float | None:
     return None
 
 
-def scan(text: str, pattern: Pattern) -> tuple[dict[str, _Points], int]:
-    """The points found in ``text``, by curve name, and the number of matching lines."""
-    curves: dict[str, _Points] = {}
+@dataclass
+class _Run:
+    """The points of one run of a console log, and the lines (1-based) it spans."""
+
+    curves: dict[str, _Points] = field(default_factory=dict)
+    count: int = 0
+    first_line: int = 0
+    last_line: int = 0
+    why: str = ""
+
+
+def scan_runs(text: str, pattern: Pattern) -> list[_Run]:
+    """The runs found in ``text``: usually one; a new one starts where a curve's x goes back to
+    (or below) where its run began after moving on (a second ``fit()`` printing ``Epoch 1/50``
+    again, a hyperparameter search restarting its boosting rounds). An x going back to a later
+    point is a resume: the same run, whose repeated x keep the last value (as in CSV logs)."""
+    runs = [_Run()]
     state_x: float | None = None
-    count = 0
-    for line in re.split(r"\r\n|\r|\n", text):
-        for rule in pattern.rules:
-            m = rule.line.search(line)
-            if m is None:
-                continue
-            x = _x_of(m)
-            if rule.sets_x:
-                state_x = x
+    offset: float | None = None
+    for lineno, physical in enumerate(text.split("\n"), start=1):
+        for line in re.split(r"\r", physical):
+            for rule in pattern.rules:
+                m = rule.line.search(line)
+                if m is None:
+                    continue
+                x = _x_of(m)
+                if rule.sets_x:
+                    state_x = x
+                    break
+                run = runs[-1]
+                if x is None:
+                    x = state_x if state_x is not None else float(run.count + 1)
+                if offset is None:  # Python's XGBoost prints round 0 first, R's round 1
+                    offset = pattern.x_offset if x == 0 else 0.0
+                x += offset
+                found: list[tuple[str, str]] = [
+                    (k, v)
+                    for k, v in m.groupdict().items()
+                    if k.lower() not in _X_GROUPS and v is not None
+                ]
+                if rule.pairs is not None:
+                    found += [(p["key"], p["value"]) for p in rule.pairs.finditer(line, m.end())]
+                restart = next((k for k, _ in found if _went_back(run.curves.get(k), x)), None)
+                if restart is not None:
+                    run = _Run(why=f"{restart} went back to {x:g}")
+                    runs.append(run)
+                run.count += 1
+                run.first_line = run.first_line or lineno
+                run.last_line = lineno
+                for key, value in found:
+                    pts = run.curves.get(key)
+                    if pts is None:
+                        pts = run.curves[key] = _Points()
+                    pts.x.append(x)
+                    pts.y.append(float(value))
                 break
-            count += 1
-            if x is None:
-                x = state_x if state_x is not None else float(count)
-            x += pattern.x_offset
-            found: list[tuple[str, str]] = [
-                (k, v)
-                for k, v in m.groupdict().items()
-                if k.lower() not in _X_GROUPS and v is not None
-            ]
-            if rule.pairs is not None:
-                found += [(p["key"], p["value"]) for p in rule.pairs.finditer(line, m.end())]
-            for key, value in found:
-                pts = curves.get(key)
-                if pts is None:
-                    pts = curves[key] = _Points()
-                pts.x.append(x)
-                pts.y.append(float(value))
-            break
-    return curves, count
+    return [r for r in runs if r.curves]
+
+
+def _went_back(points: _Points | None, x: float) -> bool:
+    """A curve that had moved on from its first x is back at (or below) it."""
+    return points is not None and points.x[-1] > points.x[0] and x <= points.x[0]
+
+
+def scan(text: str, pattern: Pattern) -> tuple[dict[str, _Points], int]:
+    """The points found in ``text`` (its first run's), by curve name, and the number of
+    matching lines in all runs."""
+    runs = scan_runs(text, pattern)
+    return (runs[0].curves if runs else {}), sum(r.count for r in runs)
 
 
 def _boosting_name(key: str) -> tuple[str, str]:
@@ -193,14 +232,38 @@ def read_with_pattern(
     source: str,
     columns: Mapping[str, str] | None = None,
     directions: Mapping[str, str] | None = None,
-) -> History:
+) -> list[History]:
+    """Every run of a console log (see :func:`scan_runs`); several are named ``<file>#run<k>``."""
     pat = resolve(pattern)
-    curves, count = scan(text, pat)
-    if not curves:
+    runs = scan_runs(text, pat)
+    if not runs:
         shown = pat.name if pat.name != "user" else repr(pat.description)
         raise InputError(f"no line matches the pattern {shown}", path=source)
+    count = sum(r.count for r in runs)
+    read = f"console log read with the {pat.name!r} pattern: {count} matching line(s)"
+    if len(runs) == 1:
+        return [_history(runs[0].curves, pat, [read], source, columns, directions)]
+    name = source.rsplit("/", 1)[-1]
+    out = []
+    for k, run in enumerate(runs, start=1):
+        where = f"run {k} of {len(runs)} in {name} (lines {run.first_line}-{run.last_line}"
+        where += f": {run.why})" if run.why else ")"
+        out.append(
+            _history(run.curves, pat, [where, read], f"{source}#run{k}", columns, directions)
+        )
+    return out
+
+
+def _history(
+    curves: dict[str, _Points],
+    pat: Pattern,
+    notes: list[str],
+    source: str,
+    columns: Mapping[str, str] | None,
+    directions: Mapping[str, str] | None,
+) -> History:
     series: list[Series] = []
-    notes = [f"console log read with the {pat.name!r} pattern: {count} matching line(s)"]
+    notes = list(notes)
     splits: dict[str, str] = {}
     if pat.boosting:
         sets = list(dict.fromkeys(_boosting_name(k)[0] for k in curves))
