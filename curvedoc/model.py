@@ -74,6 +74,9 @@ class Curve:
     y: FloatArray
     x_unit: str = "epoch"
     direction: str = "min"
+    #: False when nothing said which way is better (a metric named ``validation_bas``): the
+    #: direction is then a guess, and no rule builds a claim on it.
+    direction_known: bool = True
 
     def __post_init__(self) -> None:
         if self.x.shape != self.y.shape or self.x.ndim != 1:

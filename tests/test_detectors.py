@@ -513,6 +513,32 @@ def test_overconfidence_reads_the_metrics_of_the_same_model_or_phase() -> None:
     assert finding(r, "overconfidence").evidence["metric"] == "fine_tune_val_accuracy"
 
 
+def test_no_claim_rests_on_a_metric_whose_direction_is_a_guess() -> None:
+    """A real MLflow run logs balanced accuracy as ``validation_bas``: nothing in the name says
+    higher is better, so it is read as lower-is-better, and its fall read as "kept improving".
+    A guessed direction is no evidence: overconfidence does not use it, and a value of 0 at
+    every evaluation is not taken for the best possible one."""
+    e = np.arange(1, 31)
+    rising = 0.4 + 0.002 * (e - 10) ** 2
+    falling = 0.23 - 0.002 * e
+    guessed = Curve(
+        "validation_bas", "val_metric", "val", e.astype(float), falling, "epoch", "min", False
+    )
+    r = diagnose(
+        curve("loss", "train_loss", 0.05 + np.exp(-e / 5)),
+        curve("val_loss", "val_loss", rising),
+        guessed,
+    )
+    assert "overconfidence" not in rules(r)
+    assert "overfitting" in rules(r)
+    stuck = Curve(
+        "val_xyz", "val_metric", "val", e.astype(float), np.zeros(e.size), "epoch", "min", False
+    )
+    assert "frozen" in rules(
+        diagnose(curve("loss", "train_loss", 0.7 + 0.5 * np.exp(-e / 3)), stuck)
+    )
+
+
 def test_overconfidence_quotes_the_metrics_best_since_the_losss_best() -> None:
     """An accuracy that peaked early (a model predicting the majority class) and recovers after
     the loss's best: the best quoted is the one of the stretch the finding is about."""

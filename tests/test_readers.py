@@ -103,6 +103,17 @@ def test_a_title_line_above_the_header_is_skipped(tmp_path: Path) -> None:
     assert [c.name for c in h.curves] == ["loss"]
 
 
+def test_a_metric_of_unknown_direction_is_said_and_marked(tmp_path: Path) -> None:
+    data = {"loss": [1.0, 0.8, 0.7], "val_bas": [0.2, 0.3, 0.4], "val_accuracy": [0.5, 0.6, 0.7]}
+    h = read_path(write(tmp_path, "h.json", json.dumps(data)))
+    assert not curve(h, "val_bas").direction_known
+    assert curve(h, "val_accuracy").direction_known
+    assert curve(h, "loss").direction_known
+    assert any("lower assumed: val_bas" in n for n in h.notes)
+    told = read_runs(write(tmp_path, "h.json", json.dumps(data)), directions={"val_bas": "max"})
+    assert curve(told[0], "val_bas").direction_known
+
+
 def test_keras_json_two_model_prefixes(tmp_path: Path) -> None:
     data = {
         "reg_loss": [3, 2, 1, 0.5],

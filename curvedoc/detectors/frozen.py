@@ -102,7 +102,11 @@ class Frozen(Detector):
             value = float(y[-1])
             if curve.role == "val_metric" and run_start > 1:
                 continue  # a validation metric that moved, then settled, converged (quantised)
-            if curve.role == "val_metric" and _at_its_best_possible(value, curve.direction, y):
+            if (
+                curve.role == "val_metric"
+                and curve.direction_known
+                and _at_its_best_possible(value, curve.direction, y)
+            ):
                 continue  # recall 1.0 at every evaluation: solved (or too easy), not stuck
             if curve.role == "grad_norm" and value != 0:
                 continue  # a constant non-zero norm is a clipped, logged-after-clipping norm

@@ -88,7 +88,7 @@ class Overconfidence(Detector):
         (those logged across that whole stretch, with at least three points)."""
         group = group_of(val.name)
         for metric in ctx.curves("val_metric"):
-            if group_of(metric.name) != group:
+            if group_of(metric.name) != group or not metric.direction_known:
                 continue
             ms = ctx.series(metric)
             if ms.n < 3 or ms.x[0] > best_x or ms.x[-1] < end:

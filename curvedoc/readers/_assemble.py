@@ -220,6 +220,7 @@ def assemble(
     dup_counts: dict[str, int] = {}
     dup_unit = x_unit
     empty: list[str] = []
+    guessed: list[str] = []
     curves: list[Curve] = []
     x_cache = _XCache()
     for s in series:
@@ -265,9 +266,16 @@ def assemble(
                 "kept as 'other' so the step curve is the training curve"
             )
         direction = over.directions.get(s.name, direction)
+        known = (
+            s.direction is not None
+            or s.name in over.directions
+            or roles.direction_of(s.classify_as or s.name) is not None
+        )
+        if not known and role in ("val_metric", "train_metric"):
+            guessed.append(s.name)
         # Names reach terminals, CI logs and workflow commands: control characters (ESC, CR,
         # LF) are written escaped, so no log can inject colours, lines or commands.
-        curves.append(Curve(one_line(s.name), role, split, x, y, unit, direction))
+        curves.append(Curve(one_line(s.name), role, split, x, y, unit, direction, known))
 
     if bookkeeping:
         out_notes.append(f"not curves (bookkeeping columns): {_names(bookkeeping)}")
@@ -277,6 +285,11 @@ def assemble(
     out_notes.extend(_grouped(dup_counts, f"duplicate {dup_unit}{{s}} merged (last value kept)"))
     if empty:
         out_notes.append(f"no values at all, dropped: {_names(empty)}")
+    if guessed:
+        out_notes.append(
+            f"which way is better is not in the name, lower assumed: {_names(guessed)} "
+            "(--direction NAME=max says otherwise; no rule relies on the guess)"
+        )
 
     if not any(len(c) >= 2 for c in curves):
         why = [n for n in out_notes if n.startswith(("not numeric", "no values at all"))]
