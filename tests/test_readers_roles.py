@@ -90,6 +90,9 @@ def test_classify(name: str, role: str, split: str, direction: str) -> None:
         "_step",
         "hp_metric",
         "eval_model_preparation_time",
+        "training_iteration",
+        "time_this_iter_s",
+        "iterations_since_restore",
     ],
 )
 def test_bookkeeping(name: str) -> None:

@@ -137,6 +137,21 @@ _BOOKKEEPING = frozenset(
         "_runtime",
         "_timestamp",
         "_wall_time",
+        # what Ray Tune adds to every reported result (and MLflow or W&B then log)
+        "done",
+        "pid",
+        "training_iteration",
+        "iterations_since_restore",
+        "time_since_restore",
+        "time_this_iter_s",
+        "time_total_s",
+        "timesteps_since_restore",
+        "timesteps_total",
+        "episodes_total",
+        "warmup_time",
+        "trial_id",
+        "node_ip",
+        "hostname",
     }
 )
 #: (``eval_model_preparation_time``: the seconds transformers spends preparing the model for
