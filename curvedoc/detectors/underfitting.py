@@ -50,6 +50,13 @@ def _head(name: str) -> str:
     return _HEAD_WORDS.sub("", stem(name)).strip("_")
 
 
+def _change(improvement: float) -> str:
+    """``7.2% better``, ``15% worse``, or ``no better`` when the change rounds to nothing."""
+    if abs(improvement) < 0.0005:
+        return "no better"
+    return f"{fmt_pct(abs(improvement))} {'better' if improvement > 0 else 'worse'}"
+
+
 def training_accuracy(ctx: Context, loss: Curve) -> Curve | None:
     """The accuracy-like training metric logged beside ``loss`` (Keras ``accuracy``,
     ``cls_accuracy`` for a ``cls_loss``), when its values are fractions in [0, 1]."""
@@ -173,8 +180,7 @@ class Underfitting(Detector):
         unit = curve.x_unit
         msg = (
             f"{curve.name} went from {fmt_value(start)} to {fmt_value(final)} "
-            f"({fmt_pct(abs(improvement))} {'better' if improvement >= 0 else 'worse'}) and has "
-            f"stopped improving by {unit} "
+            f"({_change(improvement)}) and has stopped improving by {unit} "
             f"{fmt_x(float(s.x[-1]))}"
         )
         confidence = "medium"
