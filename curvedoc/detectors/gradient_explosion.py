@@ -51,16 +51,19 @@ class GradientExplosion(Detector):
     What it detects:
         Points that jump far above the curve's own running level and come back down: at least
         ``min_ratio`` times the rolling median *and* ``z_threshold`` robust standard deviations
-        above it (median/MAD of the residuals, so ordinary mini-batch noise does not count); a
-        gradient-norm spike must also reach twice the norm's 90th percentile (``min_vs_p90``) and,
-        where the training loss is logged around it, show in the loss (``z_threshold`` robust
-        standard deviations above its level within three logging intervals: a spike the loss
-        did not feel was absorbed by clipping), and
-        a loss spike ``min_ratio`` times the 90th percentile of the points around it (a loss
-        whose batches often reach that high has no spike there). It
-        uses ``grad_norm`` when the log has it and the training loss otherwise. Spikes during
-        the learning-rate warmup and right after a warm restart are expected and ignored; a
-        spike that never comes back down is a divergence, not a spike.
+        above it (median/MAD of the residuals, so ordinary mini-batch noise does not count). It
+        uses ``grad_norm`` when the log has it and the training loss otherwise. A spike must
+        also stand out from the curve's usual range:
+
+        * a gradient-norm spike reaches twice the norm's 90th percentile (``min_vs_p90``), and
+          shows in the training loss where the loss is logged around it (``z_threshold``
+          robust standard deviations above its level within three logging intervals): a norm
+          spike the loss did not feel was absorbed, by clipping or by Adam;
+        * a loss spike reaches ``min_ratio`` times the 90th percentile of the points around
+          it: a loss whose batches often reach that high has no spike there.
+
+        Spikes during the learning-rate warmup and right after a warm restart are expected and
+        ignored; a spike that never comes back down is a divergence, not a spike.
 
     Why it matters:
         Each spike is an update that threw the weights far from where they were: at best it
