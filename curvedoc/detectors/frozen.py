@@ -22,13 +22,14 @@ class Frozen(Detector):
         points long, where the curve does not change beyond floating-point noise (``rtol``, as
         SageMaker Debugger's UnchangedTensor uses ``allclose``) — a gradient norm of exactly
         zero, a training loss stuck to the last digit, a validation accuracy that is the same
-        number at every evaluation (a loss that is zero throughout while the run's other losses
-        move is a term the model does not use, such as a one-class detector's class loss, and
-        is left alone). A curve that got there after a large improvement (a loss
-        converged to ~0 and printed with four decimals) is not frozen, it is finished; so is a
-        validation metric pinned at its best possible value (an accuracy or recall of 1.0, or
-        100%, a WER of 0 at every evaluation): the validation set is solved, or too easy to
-        tell anything, but the model is not stuck.
+        number at every evaluation.
+
+        Not frozen: a curve that got there after a large improvement (a loss converged to ~0
+        and printed with four decimals is finished); a validation metric pinned at its best
+        possible value (an accuracy or recall of 1.0, or 100%, a WER of 0 at every evaluation:
+        the validation set is solved, or too easy to tell anything); a loss that is zero
+        throughout while the run's other losses move (a term the model does not use, such as a
+        one-class detector's class loss).
 
     Why it matters:
         Nothing is being learned: the optimiser is not updating the weights (a frozen or
