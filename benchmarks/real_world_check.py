@@ -11,7 +11,9 @@ run's files with their paths below the run folder), e.g.::
     git clone https://github.com/10844110/t5-summarization-demo /tmp/t5
     git -C /tmp/t5 show bf0ebb24...:trainer_state.json > logs/r1-hf-01
 
-then ``python benchmarks/real_world_check.py logs/`` diagnoses every id present and prints the
+(a TensorBoard CSV export keeps its own file name, which holds its tag:
+``logs/r2-keras-yolo-35/run-.-tag-loss.csv``), then
+``python benchmarks/real_world_check.py logs/`` diagnoses every id present and prints the
 ones whose findings changed. Exit status 1 when any did: after a rule change, each difference is
 a verdict of the review to read again.
 """
