@@ -149,6 +149,18 @@ def noise_level(y: FloatArray) -> float:
     return mad(np.diff(y, n=2)) / math.sqrt(6.0)
 
 
+def in_last_digits(first: FloatArray, level: float, min_left: float) -> bool:
+    """A curve (lower is better) already closer to zero than ``min_left`` of the distance it
+    came: from its highest ``first`` point down to ``level``.
+
+    Such a curve can still halve every few points (a cross-entropy from 1.57 to 0.0007, its
+    accuracy at 1.0 for half the run), so its trend, pace and bounce look large next to its
+    level; but all there is left is below a thousandth of what the run already did.
+    """
+    came = float(np.max(first)) - level if first.size else 0.0
+    return came > 0 and abs(level) < min_left * came
+
+
 def tiny(y: FloatArray) -> float:
     """A scale-relative epsilon for divisions (never an absolute loss value).
 

@@ -114,8 +114,7 @@ class Oscillation(PerLossDetector):
         level = float(signal.median(win))
         if level == 0:
             return None
-        came = float(np.max(y[: min(3, s.n)])) - level  # (it came at least from there)
-        if came > 0 and abs(level) < p.min_left * came:
+        if signal.in_last_digits(y[:3], level, p.min_left):
             return None  # a loss in its last digits bounces by a large share of almost nothing
         d = np.diff(win)
         d = d[d != 0]

@@ -145,7 +145,6 @@ class Plateau(PerLossDetector):
             candidates.append((length, i, j))
         candidates.sort(reverse=True)
         warm = ctx.warmup_end
-        unit_is_step = curve.x_unit == "step"
         for length, i, j in candidates:
             x0, x1 = float(xs[i]), float(xs[j])
             npts = int(np.count_nonzero((x_raw >= x0) & (x_raw <= x1)))
@@ -201,18 +200,17 @@ class Plateau(PerLossDetector):
             raised = rises[(rises >= x0 + 0.8 * (x1 - x0)) & (rises <= x_next)]
             if raised.size == 0:
                 seg = s[j:]
-                steepest = float(np.max(seg[:-2] - seg[2:])) if seg.size > 2 else escape
+                falls = seg[:-2] - seg[2:] if seg.size > 2 else None
+                steepest = float(np.max(falls)) if falls is not None else escape
                 if steepest >= 0.6 * escape:
                     continue
                 # A multi-epoch fine-tune's loss is flat within an epoch and drops where the
                 # next begins (the model sees the same examples again): a staircase of
                 # epochs, not a stall the optimiser escaped.
                 if (
-                    unit_is_step
-                    and seg.size > 2
-                    and ctx.at_epoch_start(
-                        float(xs[j + 1 + int(np.argmax(seg[:-2] - seg[2:]))]), span / m
-                    )
+                    falls is not None
+                    and curve.x_unit == "step"
+                    and ctx.at_epoch_start(float(xs[j + 1 + int(np.argmax(falls))]), span / m)
                 ):
                     continue
             unit = curve.x_unit

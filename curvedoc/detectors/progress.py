@@ -13,7 +13,7 @@ import numpy as np
 
 from curvedoc import signal
 from curvedoc.context import Context
-from curvedoc.model import Curve
+from curvedoc.model import Curve, FloatArray
 from curvedoc.projection import Projection, project
 
 
@@ -25,7 +25,7 @@ class Progress:
     final_x: float
     final_value: float
     start_x: float
-    start_value: float
+    first: FloatArray  # its first points, oriented (lower is better)
     trend_z: float
     best_near_end: bool
     rate: float
@@ -126,9 +126,7 @@ def _measure(ctx: Context, curve: Curve, tail_fraction: float, within: float) ->
         # of a smoothed curve still leans on its last, noisy point).
         final_value=float(signal.median(s.y[-max(3, s.window) :])),
         start_x=float(s.x[0]),
-        # where it came from: at least its highest first point (a loss can fall 40× in its
-        # first three logged points)
-        start_value=sign * float(np.max(y[: min(3, n)])),
+        first=y[:3],
         trend_z=z,
         best_near_end=best_near_end,
         rate=rate,
@@ -155,17 +153,9 @@ def remaining_gain(p: Progress) -> float:
 
 
 def nearly_zero(p: Progress, min_left: float) -> bool:
-    """A loss already closer to zero than ``min_left`` of the distance it came.
-
-    Such a curve can still halve every few points (a cross-entropy from 1.57 to 0.0007, its
-    accuracy at 1.0 for half the run), so its trend and its pace say "improving"; but all
-    there is left to gain is below a thousandth of what the run already did: nothing that
-    more training, or a higher learning rate, would change for the user.
-    """
-    if p.curve.direction != "min":
-        return False
-    learned = p.start_value - p.final_value
-    return learned > 0 and abs(p.final_value) < min_left * learned
+    """A loss in its last digits (:func:`~curvedoc.signal.in_last_digits`): nothing that more
+    training, or a higher learning rate, would change for the user."""
+    return p.curve.direction == "min" and signal.in_last_digits(p.first, p.final_value, min_left)
 
 
 def reliable(p: Progress, max_spread: float) -> bool:

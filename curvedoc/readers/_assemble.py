@@ -15,8 +15,9 @@ rely on is enforced here, identically for all formats:
 from __future__ import annotations
 
 import math
+import os
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -266,12 +267,15 @@ def assemble(
                 "kept as 'other' so the step curve is the training curve"
             )
         direction = over.directions.get(s.name, direction)
+        # a loss, a rate or a norm has its direction by role; a metric, only if its name says
+        # (classify() falls back to "min") or the reader or the user does
         known = (
-            s.direction is not None
+            role not in ("val_metric", "train_metric")
+            or s.direction is not None
             or s.name in over.directions
             or roles.direction_of(s.classify_as or s.name) is not None
         )
-        if not known and role in ("val_metric", "train_metric"):
+        if not known:
             guessed.append(s.name)
         # Names reach terminals, CI logs and workflow commands: control characters (ESC, CR,
         # LF) are written escaped, so no log can inject colours, lines or commands.
@@ -335,6 +339,42 @@ def with_notes(history: History, notes: Iterable[str], *, first: bool = False) -
         meta=history.meta,
         notes=(*extra, *history.notes) if first else (*history.notes, *extra),
     )
+
+
+@dataclass(frozen=True)
+class RunSpan:
+    """One run of a file that holds several: the lines (1-based) it spans, and why it starts
+    there ("" for the first)."""
+
+    first_line: int
+    last_line: int
+    why: str = ""
+
+
+def read_each_run(
+    spans: Sequence[RunSpan], source: str, read: Callable[[int, str, list[str]], History]
+) -> list[History]:
+    """The runs of a file that holds several (an appended CSV log, a console log of several
+    fits): ``read(k, source_k, notes)`` reads run ``k`` (from 0) as ``<file>#run<k+1>``, with a
+    note that says where it is. A run that cannot be read is skipped and said in the others'
+    notes; the file is an error only when none can be read (or its only run cannot)."""
+    name = os.path.basename(source)
+    runs: list[History] = []
+    failed: list[str] = []
+    for k, span in enumerate(spans):
+        where = f"run {k + 1} of {len(spans)} in {name} (lines {span.first_line}-{span.last_line}"
+        where += f": {span.why})" if span.why else ")"
+        try:
+            runs.append(read(k, f"{source}#run{k + 1}", [where]))
+        except InputError as exc:
+            if not runs and k == len(spans) - 1:
+                raise
+            failed.append(f"run {k + 1} (line {span.first_line}): {exc.message}")
+    if not runs:
+        raise InputError(f"none of the {len(spans)} runs in the file is readable", path=source)
+    if failed:
+        runs = [with_notes(h, [f"skipped: {f}" for f in failed]) for h in runs]
+    return runs
 
 
 def with_source(history: History, source: str) -> History:

@@ -152,17 +152,9 @@ def _title_above_header(text: str, first: str, first_end: int) -> int | None:
     if delimiter is None:
         return None
     fields = [f.strip().strip('"') for f in second.split(delimiter)]
-    if len(fields) < 2 or all(_is_number(f) for f in fields if f):
-        return None
+    if len(fields) < 2 or not parse_strings(fields).text_rows:
+        return None  # numbers (or blanks): a one-column table's data
     return end
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
 
 
 def sniff_delimiter(header: str) -> str | None:

@@ -33,7 +33,7 @@ import numpy as np
 from curvedoc.errors import InputError
 from curvedoc.model import FloatArray, History
 from curvedoc.readers import roles
-from curvedoc.readers._assemble import Series, assemble, with_notes
+from curvedoc.readers._assemble import RunSpan, Series, assemble, read_each_run
 from curvedoc.readers._meta import simple_yaml
 from curvedoc.readers._table import (
     Table,
@@ -303,31 +303,18 @@ def read_table_runs(
         return [read_table(table, fmt, source=source, columns=columns, directions=directions)]
     kept_notes = [n for n in table.notes if not n.startswith("header repeated mid-file")]
     bounds = [s for s, _ in starts] + [table.rows]
-    name = os.path.basename(source)
-    runs: list[History] = []
-    failed: list[str] = []
-    for k, (start, why) in enumerate(starts):
-        part = row_slice(table, start, bounds[k + 1])
-        part.notes = [
-            f"run {k + 1} of {len(starts)} in {name} (lines {part.lines[0]}-{part.lines[-1]}"
-            + (f": {why})" if why else ")"),
-            *kept_notes,
-        ]
-        try:
-            runs.append(
-                read_table(
-                    part, fmt, source=f"{source}#run{k + 1}", columns=columns, directions=directions
-                )
-            )
-        except InputError as exc:
-            if not runs and k == len(starts) - 1:
-                raise
-            failed.append(f"run {k + 1} (line {part.lines[0]}): {exc.message}")
-    if not runs:
-        raise InputError(f"none of the {len(starts)} runs in the file is readable", path=source)
-    if failed:
-        runs = [with_notes(h, [f"skipped: {f}" for f in failed]) for h in runs]
-    return runs
+    parts = [row_slice(table, start, bounds[k + 1]) for k, (start, _) in enumerate(starts)]
+    spans = [
+        RunSpan(part.lines[0], part.lines[-1], why)
+        for part, (_, why) in zip(parts, starts, strict=True)
+    ]
+
+    def read(k: int, run_source: str, notes: list[str]) -> History:
+        part = parts[k]
+        part.notes = [*notes, *kept_notes]
+        return read_table(part, fmt, source=run_source, columns=columns, directions=directions)
+
+    return read_each_run(spans, source, read)
 
 
 def read_csv_text(

@@ -33,7 +33,7 @@ import numpy as np
 
 from curvedoc.errors import ConfigError, InputError
 from curvedoc.model import History
-from curvedoc.readers._assemble import Series, assemble
+from curvedoc.readers._assemble import RunSpan, Series, assemble, read_each_run
 from curvedoc.readers.boosting import dataset_splits, metric_role
 
 NUMBER = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|NaN|inf|-inf|Inf)"
@@ -209,13 +209,6 @@ def _went_back(points: _Points | None, x: float) -> bool:
     return points is not None and points.x[-1] > points.x[0] and x <= points.x[0]
 
 
-def scan(text: str, pattern: Pattern) -> tuple[dict[str, _Points], int]:
-    """The points found in ``text`` (its first run's), by curve name, and the number of
-    matching lines in all runs."""
-    runs = scan_runs(text, pattern)
-    return (runs[0].curves if runs else {}), sum(r.count for r in runs)
-
-
 def _boosting_name(key: str) -> tuple[str, str]:
     """(data set, metric) of ``eval-logloss`` or ``valid_0's l2``."""
     if "'s " in key:
@@ -243,15 +236,14 @@ def read_with_pattern(
     read = f"console log read with the {pat.name!r} pattern: {count} matching line(s)"
     if len(runs) == 1:
         return [_history(runs[0].curves, pat, [read], source, columns, directions)]
-    name = source.rsplit("/", 1)[-1]
-    out = []
-    for k, run in enumerate(runs, start=1):
-        where = f"run {k} of {len(runs)} in {name} (lines {run.first_line}-{run.last_line}"
-        where += f": {run.why})" if run.why else ")"
-        out.append(
-            _history(run.curves, pat, [where, read], f"{source}#run{k}", columns, directions)
-        )
-    return out
+    spans = [RunSpan(r.first_line, r.last_line, r.why) for r in runs]
+    return read_each_run(
+        spans,
+        source,
+        lambda k, run_source, notes: _history(
+            runs[k].curves, pat, [*notes, read], run_source, columns, directions
+        ),
+    )
 
 
 def _history(
@@ -302,7 +294,7 @@ def sniff_pattern(text: str) -> Pattern | None:
     head = text[:200_000]
     best: tuple[int, Pattern] | None = None
     for pat in PATTERNS.values():
-        curves, count = scan(head, pat)
-        if curves and count >= 2 and (best is None or count > best[0]):
+        count = sum(r.count for r in scan_runs(head, pat))
+        if count >= 2 and (best is None or count > best[0]):
             best = (count, pat)
     return None if best is None else best[1]
